@@ -1,0 +1,78 @@
+# Two commands set everything up on a fresh machine with only Python 3.11:
+#   make dev    the whole backend on localhost (local stack)
+#   make test   every check CI runs
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+export PATH := $(HOME)/.local/bin:$(PATH)
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export UV_PYTHON := $(PYTHON)
+
+UV := uv
+SAM_VERSION := 1.170.0
+SAM := sam
+RUN := $(UV) run --locked
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+.PHONY: uv
+uv: ## install uv if missing
+	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --user --quiet uv
+	@command -v $(UV) >/dev/null 2>&1 || { echo "uv is not on PATH after install" >&2; exit 1; }
+
+.PHONY: sync
+sync: uv ## create .venv from uv.lock (fails if the lock is stale)
+	$(UV) sync --locked --quiet
+
+.PHONY: sam
+sam: uv ## install the SAM CLI as a separate uv tool (its pins clash with ours)
+	@$(SAM) --version 2>/dev/null | grep -q "$(SAM_VERSION)" || \
+		$(UV) tool install --quiet --force "aws-sam-cli==$(SAM_VERSION)"
+
+.PHONY: requirements
+requirements: sync ## rewrite requirements.txt files from uv.lock
+	$(UV) export --locked --no-dev --no-hashes --no-emit-project --no-header --quiet \
+		--output-file requirements.txt
+	cp requirements.txt layers/dependencies/requirements.txt
+
+.PHONY: lint
+lint: sync ## ruff format check and lint
+	$(RUN) ruff format --check .
+	$(RUN) ruff check .
+
+.PHONY: typecheck
+typecheck: sync ## mypy --strict over shared/, functions/ and local/
+	$(RUN) mypy shared/sniper
+	@for fn in functions/*/app.py; do \
+		$(RUN) mypy "$$fn" || exit 1; \
+	done
+	$(RUN) mypy local
+
+.PHONY: template
+template: sync sam ## cfn-lint and sam validate --lint
+	$(RUN) cfn-lint template.yaml
+	$(SAM) validate --lint --template template.yaml
+
+.PHONY: pytest
+pytest: sync sam ## the test suite (unit, integration, emulator, packaging, e2e)
+	$(RUN) pytest
+
+.PHONY: test
+test: lint typecheck template pytest ## everything CI checks
+
+.PHONY: format
+format: sync ## apply ruff's formatting and safe fixes
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+.PHONY: build
+build: sam ## sam build into .aws-sam/
+	$(SAM) build --template template.yaml
+
+.PHONY: bench
+bench: sync ## benchmarks under bench/ (slow, not part of make test)
+	$(RUN) pytest bench -m benchmark -p no:cacheprovider

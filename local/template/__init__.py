@@ -1,0 +1,1 @@
+"""Reading `template.yaml`: the one source of truth for tables, routes and functions."""

@@ -1,0 +1,142 @@
+"""The REST resolver every API function uses, and the one place errors become HTTP.
+
+Each function builds its resolver here, so CORS, validation messages and the error
+body look the same across the API.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestValidationError,
+)
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
+
+from sniper.auth import AuthenticatedUser, user_from_claims
+from sniper.errors import SniperError
+from sniper.observability import logger
+from sniper.settings import api_settings
+
+ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
+_THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+}
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    statusCode: int
+    code: str
+    message: str
+    errors: list[dict[str, str]] | None = None
+
+
+def create_resolver() -> APIGatewayRestResolver:
+    """A resolver with request validation, CORS for our origins and our errors."""
+    origins = api_settings().cors_origins
+    cors = CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=list(origins[1:]),
+        allow_headers=ALLOWED_HEADERS,
+        max_age=600,
+    )
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    register_error_handlers(app)
+    return app
+
+
+def current_user(app: APIGatewayRestResolver) -> AuthenticatedUser:
+    """The caller of the request being resolved."""
+    claims = app.current_event.request_context.authorizer.claims
+    return user_from_claims(claims)
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    body = ErrorBody(statusCode=status, code=code, message=message, errors=errors)
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump_json(exclude_none=True),
+        headers=headers,
+    )
+
+
+def describe_validation_errors(errors: Any) -> list[dict[str, str]]:
+    """Pydantic's error list as `{field, location, message}`, naming the field."""
+    described = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        where = location[0] if location else "request"
+        field = ".".join(location[1:]) or where
+        described.append(
+            {"field": field, "location": where, "message": str(error.get("msg", ""))}
+        )
+    return described
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    """Map every failure to a 4xx/5xx with a message a user can act on."""
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response[str]:
+        details = describe_validation_errors(error.errors())
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "VALIDATION_ERROR",
+            f"Invalid request: {summary}",
+            errors=details,
+        )
+
+    @app.exception_handler(SniperError)
+    def _domain_error(error: SniperError) -> Response[str]:
+        return error_response(
+            error.status_code, error.code, error.message, headers=error.headers
+        )
+
+    @app.exception_handler([UnicodeDecodeError, json.JSONDecodeError])
+    def _unreadable_body(error: Exception) -> Response[str]:
+        return error_response(
+            HTTPStatus.BAD_REQUEST,
+            "BAD_REQUEST",
+            "The request body is not valid UTF-8 JSON.",
+        )
+
+    @app.exception_handler([ClientError, BotoCoreError])
+    def _aws_error(error: Exception) -> Response[str]:
+        code = ""
+        if isinstance(error, ClientError):
+            code = str(error.response.get("Error", {}).get("Code", ""))
+        logger.exception("AWS call failed", extra={"aws_error_code": code})
+        if code in _THROTTLING:
+            return error_response(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "The service is busy; try again in a moment.",
+                headers={"Retry-After": "1"},
+            )
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "A storage call failed; try again.",
+        )

@@ -1,0 +1,1 @@
+"""Pydantic models of the API contract and of stored items."""

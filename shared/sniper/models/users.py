@@ -1,0 +1,84 @@
+"""The user profile and its preferences, as the API shows and accepts them."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+MIN_SNIPE_LEAD_SECONDS = 3
+MAX_SNIPE_LEAD_SECONDS = 60
+DEFAULT_SNIPE_LEAD_SECONDS = 5
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+@cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _check_timezone(value: str) -> str:
+    if value not in _known_timezones():
+        raise ValueError(f"'{value}' is not an IANA time zone such as Europe/Berlin")
+    return value
+
+
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),
+]
+Timezone = Annotated[str, AfterValidator(_check_timezone)]
+SnipeLeadSeconds = Annotated[
+    int, Field(ge=MIN_SNIPE_LEAD_SECONDS, le=MAX_SNIPE_LEAD_SECONDS)
+]
+
+
+class UserPreferences(BaseModel):
+    """How a user wants to be told about their snipes, and how close to bid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    emailNotifications: bool = True
+    bidWinNotifications: bool = True
+    bidLossNotifications: bool = True
+    timezone: Timezone = "UTC"
+    defaultSnipeLeadSeconds: SnipeLeadSeconds = DEFAULT_SNIPE_LEAD_SECONDS
+
+
+class PreferencesUpdate(BaseModel):
+    """A partial change of preferences: fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    emailNotifications: bool | None = None
+    bidWinNotifications: bool | None = None
+    bidLossNotifications: bool | None = None
+    timezone: Timezone | None = None
+    defaultSnipeLeadSeconds: SnipeLeadSeconds | None = None
+
+    def changes(self) -> dict[str, object]:
+        """Only the fields the caller set to a value."""
+        return self.model_dump(exclude_none=True)
+
+
+class UpdateUserRequest(BaseModel):
+    """A change of the profile: a new email, new preferences, or both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email | None = None
+    preferences: PreferencesUpdate | None = None
+
+
+class UserProfileResponse(BaseModel):
+    """The profile as the frontend sees it."""
+
+    userId: str
+    email: str
+    createdAt: int = Field(description="Unix seconds")
+    updatedAt: int = Field(description="Unix seconds")
+    preferences: UserPreferences
+    isActive: bool

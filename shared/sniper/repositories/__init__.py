@@ -1,0 +1,1 @@
+"""DynamoDB access: the only modules that know table layouts and key shapes."""

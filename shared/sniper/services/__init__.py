@@ -1,0 +1,1 @@
+"""Business rules: no Lambda events, no HTTP, only repositories and clients."""

@@ -1,0 +1,71 @@
+"""Test-wide setup: no real AWS, tables created from template.yaml under moto."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.template.loader import load_template
+from local.template.tables import create_tables
+from sniper import aws, settings
+from tests.support.handlers import ROOT
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "EbaySniperTests",
+        "POWERTOOLS_SERVICE_NAME": "tests",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "CORS_ORIGINS": "http://localhost:3000,https://app.example.com",
+        "STAGE": "test",
+    }
+)
+for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    os.environ.pop(variable, None)
+
+TABLE_ENV = {
+    "UsersTable": "USERS_TABLE",
+    "BidsTable": "BIDS_TABLE",
+    "BidHistoryTable": "BID_HISTORY_TABLE",
+    "IdempotencyTable": "IDEMPOTENCY_TABLE",
+}
+
+
+@dataclass
+class MockedAws:
+    """The mocked account: physical table names by logical id."""
+
+    tables: dict[str, str]
+
+    def table(self, logical_id: str) -> Any:
+        return boto3.resource("dynamodb").Table(self.tables[logical_id])
+
+    def all_items(self, logical_id: str) -> list[dict[str, Any]]:
+        """Every item of a table (a Scan: fine in a test, never on a request path)."""
+        return list(self.table(logical_id).scan()["Items"])
+
+
+@pytest.fixture
+def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockedAws]:
+    """moto's AWS with the template's tables, and settings pointing at them."""
+    with mock_aws():
+        template = load_template(ROOT / "template.yaml")
+        names = create_tables(boto3.client("dynamodb"), template, stage="test")
+        for logical_id, variable in TABLE_ENV.items():
+            if logical_id in names:
+                monkeypatch.setenv(variable, names[logical_id])
+        settings.reset_caches()
+        aws.reset_clients()
+        yield MockedAws(tables=names)
+        settings.reset_caches()
+        aws.reset_clients()

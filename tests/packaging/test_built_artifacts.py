@@ -1,0 +1,113 @@
+"""`sam build` output imports on its own, as Lambda would load it.
+
+Each handler is imported in a fresh interpreter with `-S` (no site-packages) and a
+PYTHONPATH of only the built function and layer folders, so a module missing from
+the layer or a dependency missing from its requirements fails here, not in AWS.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from local.template.loader import load_template, resources_of_type
+from tests.support.handlers import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def system_python() -> str:
+    """A python3.11 with pip outside the venv: SAM's pip workflow needs one."""
+    venv_bin = str(Path(sys.prefix) / "bin")
+    path = os.pathsep.join(
+        p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin
+    )
+    found = shutil.which("python3.11", path=path)
+    if found is None:
+        pytest.fail("no python3.11 outside the virtualenv for sam build")
+    return path
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sam = shutil.which("sam") or str(Path.home() / ".local/bin/sam")
+    if not Path(sam).exists():
+        pytest.fail("the SAM CLI is missing; `make test` installs it")
+    target = tmp_path_factory.mktemp("sam-build")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+    }
+    env.update(PATH=system_python(), SAM_CLI_TELEMETRY="0")
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    result = subprocess.run(
+        [sam, "build", "--template", "template.yaml", "--build-dir", str(target)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return target
+
+
+FUNCTIONS = sorted(
+    resources_of_type(
+        load_template(ROOT / "template.yaml"), "AWS::Serverless::Function"
+    )
+)
+LAYERS = sorted(
+    resources_of_type(
+        load_template(ROOT / "template.yaml"), "AWS::Serverless::LayerVersion"
+    )
+)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_handler_imports_from_built_artifacts_alone(
+    build_dir: Path, function: str, tmp_path: Path
+) -> None:
+    handler = load_template(ROOT / "template.yaml")["Resources"][function][
+        "Properties"
+    ]["Handler"]
+    module, attribute = handler.rsplit(".", 1)
+    python_path = [str(build_dir / function)] + [
+        str(build_dir / layer / "python") for layer in LAYERS
+    ]
+    root = str(ROOT)
+    code = (
+        "import sys, importlib\n"
+        f"handler = getattr(importlib.import_module({module!r}), {attribute!r})\n"
+        "assert callable(handler)\n"
+        "leaked = [m.__file__ for m in sys.modules.values()\n"
+        f"          if (getattr(m, '__file__', None) or '').startswith({root!r})]\n"
+        "assert not leaked, leaked\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": os.pathsep.join(python_path),
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_layers_hold_the_package_where_lambda_mounts_it(build_dir: Path) -> None:
+    assert (build_dir / "SharedLayer" / "python" / "sniper" / "__init__.py").exists()
+    assert (build_dir / "DependenciesLayer" / "python" / "pydantic").is_dir()
+    assert not (build_dir / "SharedLayer" / "python" / "python").exists()
