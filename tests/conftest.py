@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import boto3
-import pytest
-from moto import mock_aws
-
-from local.template.loader import load_template
-from local.template.tables import create_tables
-from sniper import aws, settings
-from tests.support.handlers import ROOT
-
+# Before any sniper import: Powertools reads its settings when first imported.
 os.environ.update(
     {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -32,6 +21,20 @@ os.environ.update(
 )
 for variable in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
     os.environ.pop(variable, None)
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities import parameters
+from moto import mock_aws
+
+from local.template.loader import load_template
+from local.template.tables import create_tables
+from sniper import aws, composition, settings
+from tests.support.handlers import ROOT
 
 TABLE_ENV = {
     "UsersTable": "USERS_TABLE",
@@ -55,6 +58,14 @@ class MockedAws:
         return list(self.table(logical_id).scan()["Items"])
 
 
+def reset_containers() -> None:
+    """Forget what a warm Lambda container would keep between invocations."""
+    settings.reset_caches()
+    aws.reset_clients()
+    composition.reset()
+    parameters.clear_caches()
+
+
 @pytest.fixture
 def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockedAws]:
     """moto's AWS with the template's tables, and settings pointing at them."""
@@ -64,8 +75,6 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockedAws]:
         for logical_id, variable in TABLE_ENV.items():
             if logical_id in names:
                 monkeypatch.setenv(variable, names[logical_id])
-        settings.reset_caches()
-        aws.reset_clients()
+        reset_containers()
         yield MockedAws(tables=names)
-        settings.reset_caches()
-        aws.reset_clients()
+        reset_containers()

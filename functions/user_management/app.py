@@ -1,6 +1,5 @@
 """User Management: the caller's profile, preferences and account, plus /health."""
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -10,16 +9,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from sniper.api import create_resolver, current_user
+from sniper.composition import user_service
 from sniper.models.users import (
     PreferencesUpdate,
     UpdateUserRequest,
     UserProfileResponse,
 )
 from sniper.observability import logger, metrics, tracer
-from sniper.repositories.partitions import UserPartition
-from sniper.repositories.users import UsersRepository
-from sniper.services.users import UserService
-from sniper.settings import api_settings, table_names
+from sniper.settings import api_settings
 
 app = create_resolver()
 
@@ -27,19 +24,6 @@ app = create_resolver()
 class HealthResponse(BaseModel):
     status: str
     stage: str
-
-
-@cache
-def user_service() -> UserService:
-    """One service per container, its tables resolved on first use."""
-    tables = table_names()
-    return UserService(
-        users=UsersRepository(tables.users),
-        erasers=[
-            UserPartition(tables.bids, ("userId", "bidId")),
-            UserPartition(tables.bid_history, ("userId", "historyKey")),
-        ],
-    )
 
 
 @app.get("/health")

@@ -27,6 +27,11 @@ def dynamodb_client() -> Any:
     return boto3.client("dynamodb", config=_CONFIG)
 
 
+@cache
+def kms_client() -> Any:
+    return boto3.client("kms", config=_CONFIG)
+
+
 def table(name: str) -> Any:
     """A DynamoDB table handle; cheap, so it is not cached itself."""
     return dynamodb_resource().Table(name)
@@ -36,3 +41,4 @@ def reset_clients() -> None:
     """Forget cached clients; tests start a fresh moto mock per case."""
     dynamodb_resource.cache_clear()
     dynamodb_client.cache_clear()
+    kms_client.cache_clear()

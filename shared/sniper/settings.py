@@ -70,6 +70,12 @@ class TableNames:
 
 
 @cache
+def token_key_id() -> str:
+    """The KMS key that encrypts eBay tokens at rest."""
+    return _required(os.environ, "TOKEN_KMS_KEY_ID", "the KMS key for eBay tokens")
+
+
+@cache
 def api_settings() -> ApiSettings:
     """The API settings of this container, read once."""
     return ApiSettings.from_environ(os.environ)
@@ -85,3 +91,4 @@ def reset_caches() -> None:
     """Forget settings read so far; tests change the environment between cases."""
     api_settings.cache_clear()
     table_names.cache_clear()
+    token_key_id.cache_clear()

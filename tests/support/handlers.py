@@ -11,6 +11,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 
@@ -70,3 +72,23 @@ def with_origin(event: dict[str, Any], origin: str) -> dict[str, Any]:
 
 def body_of(response: dict[str, Any]) -> Any:
     return json.loads(response["body"]) if response.get("body") else None
+
+
+class StubContext(LambdaContext):
+    """The attributes Powertools' Logger reads from a Lambda context."""
+
+    _function_name = "test-function"
+    _memory_limit_in_mb = 512
+    _invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    _aws_request_id = "00000000-0000-0000-0000-000000000000"
+
+
+class Invoker:
+    """Calls one function's handler as Lambda would, with a fresh module."""
+
+    def __init__(self, function: str) -> None:
+        self.module = load_function(function)
+
+    def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = self.module.handler(event, StubContext())
+        return response

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tests.conftest import MockedAws
 from tests.support.handlers import (
+    Invoker,
     as_user,
     body_of,
-    load_function,
     sample_event,
     with_body,
     with_origin,
@@ -23,26 +21,9 @@ ALICE = "9f0c1a2b-3d4e-4f50-8a6b-7c8d9e0f1a2b"
 BOB = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
 
 
-class FakeContext(LambdaContext):
-    """The attributes Powertools' Logger reads from a Lambda context."""
-
-    _function_name = "user-management"
-    _memory_limit_in_mb = 512
-    _invoked_function_arn = (
-        "arn:aws:lambda:us-east-1:123456789012:function:user-management"
-    )
-    _aws_request_id = "00000000-0000-0000-0000-000000000000"
-
-
 @pytest.fixture
-def invoke(mocked_aws: MockedAws) -> Any:
-    module: ModuleType = load_function("user_management")
-
-    def call(event: dict[str, Any]) -> dict[str, Any]:
-        response: dict[str, Any] = module.handler(event, FakeContext())
-        return response
-
-    return call
+def invoke(mocked_aws: MockedAws) -> Invoker:
+    return Invoker("user_management")
 
 
 def profile_event(sub: str = ALICE, email: str | None = "alice@example.com") -> Any:

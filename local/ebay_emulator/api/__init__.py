@@ -1,0 +1,1 @@
+"""HTTP faces of the emulator: one module per eBay API, plus the admin API."""

@@ -1,0 +1,109 @@
+"""Injected faults: what goes wrong, on which calls, how often.
+
+The middleware in `middleware.py` asks `FaultBook.pick` before every eBay call and
+acts out the answer; this module only decides.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class FaultKind(StrEnum):
+    LATENCY = "latency"  # answer normally, but late
+    STATUS = "status"  # answer with an HTTP error status instead
+    RATE_LIMIT = "rate_limit"  # answer 429 with Retry-After
+    TIMEOUT = "timeout"  # hold the answer longer than a client waits
+
+
+@dataclass
+class Fault:
+    """One fault rule. It fires on matching calls until `remaining` runs out, each
+    time with probability `rate` (drawn from its own seeded generator)."""
+
+    fault_id: str
+    kind: FaultKind
+    path_prefix: str = "/"
+    method: str | None = None
+    remaining: int | None = 1
+    rate: float = 1.0
+    seed: int | None = None
+    delay_ms: int = 0
+    status: int = 503
+    retry_after: int = 1
+    hold_seconds: float = 120.0
+    processed: bool = False
+    hits: int = 0
+    _random: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError("rate must be between 0 and 1")
+        if self.remaining is not None and self.remaining < 1:
+            raise ValueError("count must be at least 1")
+        if self.kind is FaultKind.STATUS and not 400 <= self.status <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        if self.delay_ms < 0 or self.hold_seconds < 0 or self.retry_after < 0:
+            raise ValueError("durations cannot be negative")
+        if not self.path_prefix.startswith("/"):
+            raise ValueError("pathPrefix must start with /")
+        self._random = random.Random(self.seed)
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.remaining == 0 or not path.startswith(self.path_prefix):
+            return False
+        return self.method is None or self.method.upper() == method.upper()
+
+    def fires(self) -> bool:
+        """Draw once; consume one of the remaining hits when it fires."""
+        if self.rate < 1.0 and self._random.random() >= self.rate:
+            return False
+        if self.remaining is not None:
+            self.remaining -= 1
+        self.hits += 1
+        return True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "faultId": self.fault_id,
+            "kind": self.kind.value,
+            "pathPrefix": self.path_prefix,
+            "method": self.method,
+            "remaining": self.remaining,
+            "rate": self.rate,
+            "seed": self.seed,
+            "delayMs": self.delay_ms,
+            "status": self.status,
+            "retryAfter": self.retry_after,
+            "holdSeconds": self.hold_seconds,
+            "processed": self.processed,
+            "hits": self.hits,
+        }
+
+
+@dataclass
+class FaultBook:
+    """The active fault rules, first match wins."""
+
+    faults: list[Fault] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def next_id(self) -> str:
+        return f"fault-{next(self._ids)}"
+
+    def add(self, fault: Fault) -> Fault:
+        self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        self.faults.clear()
+
+    def pick(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.matches(method, path) and fault.fires():
+                return fault
+        return None

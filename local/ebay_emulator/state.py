@@ -1,0 +1,261 @@
+"""Everything the emulator knows, behind one lock.
+
+uvicorn serves from its own thread while tests (and the admin API) change the same
+state, so every method takes the lock; handlers that read several things at once
+hold `state.lock` around the whole read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import secrets
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.ebay_emulator import auction
+from local.ebay_emulator.auction import Bid, Listing, ListingType
+from local.ebay_emulator.clock import Clock, ShiftedClock, SystemClock
+from local.ebay_emulator.faults import FaultBook
+from local.ebay_emulator.oauth import Grant, OAuthApp, TokenStore
+from local.ebay_emulator.timefmt import round_to_millis
+
+FIRST_ITEM_ID = 110_000_000_001
+JOURNAL_SIZE = 1_000
+
+
+class UnknownItemError(KeyError):
+    """No listing with that id (legacy or RESTful)."""
+
+
+class UnknownUserError(KeyError):
+    """No eBay user with that username."""
+
+
+@dataclass
+class EbayUser:
+    """An eBay member. `user_id` never changes; `username` may (as on eBay)."""
+
+    username: str
+    user_id: str
+    feedback_score: int = 150
+    feedback_percentage: str = "99.8"
+    watch_list: list[str] = field(default_factory=list)
+
+
+def immutable_user_id(username: str) -> str:
+    """A stable opaque id, so a user re-created after a reset keeps their id."""
+    digest = hashlib.sha256(username.encode()).digest()
+    return base64.b32encode(digest[:10]).decode().lower()
+
+
+def legacy_id(item_id: str) -> str:
+    """Accept `123` or the RESTful `v1|123|0`; return the legacy numeric id."""
+    parts = item_id.split("|")
+    if len(parts) == 3 and parts[0] == "v1" and parts[2] == "0":
+        return parts[1]
+    return item_id
+
+
+class EmulatorState:
+    """Users, listings, watch lists, OAuth apps and tokens, faults, and a journal."""
+
+    def __init__(
+        self, clock: Clock | None = None, *, app: OAuthApp | None = None
+    ) -> None:
+        self.lock = threading.RLock()
+        self.clock = ShiftedClock(clock if clock is not None else SystemClock())
+        self.default_app = app if app is not None else OAuthApp()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything but the default app; the clock offset returns to 0."""
+        with self.lock:
+            self.apps: dict[str, OAuthApp] = {
+                self.default_app.client_id: self.default_app
+            }
+            self.users: dict[str, EbayUser] = {}
+            self.listings: dict[str, Listing] = {}
+            self.tokens = TokenStore()
+            self.faults = FaultBook()
+            self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)
+            self._item_ids = itertools.count(FIRST_ITEM_ID)
+            self.clock.reset()
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    # OAuth apps -------------------------------------------------------------
+
+    def register_app(self, app: OAuthApp) -> OAuthApp:
+        """Add an app, or replace the one with the same client id."""
+        with self.lock:
+            self.apps[app.client_id] = app
+            return app
+
+    def app(self, client_id: str) -> OAuthApp | None:
+        with self.lock:
+            return self.apps.get(client_id)
+
+    # Users ------------------------------------------------------------------
+
+    def ensure_user(self, username: str) -> EbayUser:
+        """The user with this name, created on first sight (consent, rival bids)."""
+        with self.lock:
+            user = self.users.get(username)
+            if user is None:
+                taken = {known.user_id for known in self.users.values()}
+                user_id = immutable_user_id(username)
+                # A renamed member keeps the id their old name gave them; a newcomer
+                # taking that old name must not get the same id.
+                while user_id in taken:
+                    user_id = immutable_user_id(f"{username}#{user_id}")
+                user = EbayUser(username=username, user_id=user_id)
+                self.users[username] = user
+            return user
+
+    def user(self, username: str) -> EbayUser:
+        with self.lock:
+            user = self.users.get(username)
+            if user is None:
+                raise UnknownUserError(username)
+            return user
+
+    def rename_user(self, username: str, new_username: str) -> EbayUser:
+        """Change a username as eBay members can; tokens follow the user."""
+        with self.lock:
+            if new_username in self.users:
+                raise ValueError(f"username {new_username!r} is taken")
+            user = self.user(username)
+            del self.users[username]
+            user.username = new_username
+            self.users[new_username] = user
+            for listing in self.listings.values():
+                auction.rename_bidder(listing, username, new_username)
+            self.tokens.rename_user(username, new_username)
+            return user
+
+    def issue_user_tokens(
+        self,
+        username: str,
+        scopes: frozenset[str] | None = None,
+        client_id: str | None = None,
+    ) -> Grant:
+        """A user token pair without the consent page (for tests and scripts)."""
+        with self.lock:
+            app = self.apps.get(client_id or self.default_app.client_id)
+            if app is None:
+                raise ValueError(f"no OAuth app with client id {client_id!r}")
+            self.ensure_user(username)
+            return self.tokens.issue_user_tokens(
+                app, username, scopes if scopes is not None else app.scopes, self.now()
+            )
+
+    # Listings ---------------------------------------------------------------
+
+    def create_listing(
+        self,
+        *,
+        title: str,
+        seller: str,
+        start_price_cents: int,
+        duration_seconds: float | None = None,
+        end_time: float | None = None,
+        listing_type: ListingType = ListingType.AUCTION,
+        currency: str = "USD",
+        reserve_cents: int | None = None,
+        buy_it_now_cents: int | None = None,
+        image_url: str | None = None,
+        condition: str = "Used",
+    ) -> Listing:
+        with self.lock:
+            now = self.now()
+            if end_time is None:
+                end_time = now + (
+                    duration_seconds if duration_seconds is not None else 604_800
+                )
+            self.ensure_user(seller)
+            item_id = str(next(self._item_ids))
+            listing = Listing(
+                item_id=item_id,
+                title=title,
+                seller=seller,
+                listing_type=listing_type,
+                currency=currency,
+                start_price_cents=start_price_cents,
+                start_time=round_to_millis(now),
+                end_time=round_to_millis(end_time),
+                reserve_cents=reserve_cents,
+                buy_it_now_cents=buy_it_now_cents,
+                image_url=image_url
+                or f"https://i.ebayimg.com/images/g/emulator/{item_id}.jpg",
+                condition=condition,
+            )
+            self.listings[item_id] = listing
+            return listing
+
+    def listing(self, item_id: str) -> Listing:
+        with self.lock:
+            listing = self.listings.get(legacy_id(item_id))
+            if listing is None:
+                raise UnknownItemError(item_id)
+            return listing
+
+    def place_bid(
+        self,
+        item_id: str,
+        bidder: str,
+        max_cents: int,
+        currency: str,
+        source: str = "api",
+    ) -> Bid:
+        """Run a bid through the auction rules (raises `auction.BidRefused`)."""
+        with self.lock:
+            listing = self.listing(item_id)
+            self.ensure_user(bidder)
+            proxy_bid_id = secrets.token_hex(8)
+            return auction.place_bid(
+                listing, bidder, max_cents, currency, self.now(), proxy_bid_id, source
+            )
+
+    def buy_now(self, item_id: str, buyer: str) -> Listing:
+        with self.lock:
+            listing = self.listing(item_id)
+            self.ensure_user(buyer)
+            auction.buy_now(listing, buyer, self.now())
+            return listing
+
+    # Watch lists ------------------------------------------------------------
+
+    def watch(self, username: str, item_id: str) -> None:
+        with self.lock:
+            listing = self.listing(item_id)
+            user = self.ensure_user(username)
+            if listing.item_id not in user.watch_list:
+                user.watch_list.append(listing.item_id)
+
+    def unwatch(self, username: str, item_id: str) -> None:
+        with self.lock:
+            user = self.user(username)
+            key = legacy_id(item_id)
+            if key not in user.watch_list:
+                raise UnknownItemError(item_id)
+            user.watch_list.remove(key)
+
+    def watched_listings(self, username: str) -> list[Listing]:
+        """The user's watch list, soonest-ending first (eBay's default order)."""
+        with self.lock:
+            user = self.user(username)
+            listings = [self.listings[item_id] for item_id in user.watch_list]
+            return sorted(
+                listings, key=lambda item: (item.closes_at, int(item.item_id))
+            )
+
+    # Journal ----------------------------------------------------------------
+
+    def record_call(self, entry: dict[str, Any]) -> None:
+        with self.lock:
+            self.journal.append(entry)

@@ -1,0 +1,135 @@
+"""The HTTP transport every eBay call goes through.
+
+One ``httpx.Client`` per container keeps TLS connections to eBay warm between
+invocations, which matters on the bid path. Timeouts are explicit and can be
+tightened per call. Network failures become typed transient errors, and the
+``Date`` header of each answer measures how far eBay's clock is from ours.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from sniper.ebay.errors import EbayConnectionError, EbayTimeout
+
+USER_AGENT = f"ebay-sniper-api/0.1 python-httpx/{httpx.__version__}"
+DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
+
+Timeout = float | httpx.Timeout
+"""A per-call timeout: seconds for each phase (connect, write, read), or httpx's."""
+
+_shared_client: httpx.Client | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_http_client() -> httpx.Client:
+    """The container's one client, created on first use (not at import)."""
+    global _shared_client
+    with _shared_lock:
+        if _shared_client is None or _shared_client.is_closed:
+            _shared_client = httpx.Client(
+                timeout=DEFAULT_TIMEOUT,
+                headers={"User-Agent": USER_AGENT},
+                limits=httpx.Limits(max_connections=20, keepalive_expiry=60.0),
+                follow_redirects=False,
+            )
+        return _shared_client
+
+
+class EbayTransport:
+    """Sends requests, maps network failures, and tracks eBay's clock offset."""
+
+    def __init__(
+        self,
+        http: httpx.Client | None = None,
+        *,
+        default_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._http = http
+        self._default_timeout = default_timeout
+        self._clock = clock
+        self._clock_offset: float | None = None
+
+    @property
+    def http(self) -> httpx.Client:
+        """The client in use: the injected one, else the container's."""
+        return self._http if self._http is not None else shared_http_client()
+
+    @property
+    def server_time_offset(self) -> float | None:
+        """eBay's clock minus ours in seconds (positive: eBay is ahead), from the
+        last ``Date`` header seen; ``None`` before any. Resolution is about a
+        second, since ``Date`` has whole seconds."""
+        return self._clock_offset
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        data: Mapping[str, str] | None = None,
+        timeout: Timeout | None = None,
+    ) -> httpx.Response:
+        """Send one request; raise ``EbayTimeout``/``EbayConnectionError`` when
+        no HTTP answer came back. HTTP error statuses are returned, not raised:
+        each API reads its own error format."""
+        request_headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        kwargs: dict[str, Any] = {
+            "headers": request_headers,
+            "timeout": self._default_timeout if timeout is None else timeout,
+        }
+        if params is not None:
+            kwargs["params"] = params
+        if content is not None:
+            kwargs["content"] = content
+        if data is not None:
+            kwargs["data"] = data
+        where = f"{method} {httpx.URL(url).path}"
+        sent_at = self._clock()
+        try:
+            response = self.http.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            phase = _timeout_phase(exc)
+            raise EbayTimeout(
+                f"eBay did not answer in time ({phase} timeout, {where})", phase=phase
+            ) from exc
+        except httpx.TransportError as exc:
+            raise EbayConnectionError(
+                f"could not reach eBay ({type(exc).__name__}, {where})"
+            ) from exc
+        self._observe_clock(response.headers.get("Date"), sent_at, self._clock())
+        return response
+
+    def _observe_clock(
+        self, date_header: str | None, sent_at: float, received_at: float
+    ) -> None:
+        if not date_header:
+            return
+        try:
+            server_time = parsedate_to_datetime(date_header).timestamp()
+        except (TypeError, ValueError):
+            return
+        # Date is truncated to the second: eBay's instant lies in [t, t + 1),
+        # and ours is best guessed as the middle of the round trip.
+        midpoint = (sent_at + received_at) / 2
+        self._clock_offset = round(server_time + 0.5 - midpoint, 3)
+
+
+def _timeout_phase(exc: httpx.TimeoutException) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect"
+    if isinstance(exc, httpx.WriteTimeout):
+        return "write"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "pool"
+    return "read"

@@ -1,0 +1,202 @@
+"""The link between a user and their eBay account, with encrypted tokens.
+
+Layout in the Users table:
+- the link: (`<userId>`, `EBAY_LINK`), token ciphertexts and expiries; it carries
+  `refreshBucket` so the sparse `RefreshTokenExpiryIndex` lists links by refresh-token
+  expiry for the daily token job;
+- a guard: (`EBAY#<eBay user id>`, `GUARD`) with `ownerId`, written in the same
+  transaction, so one eBay account is never linked to two users.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from boto3.dynamodb.types import Binary
+from botocore.exceptions import ClientError
+
+from sniper import aws
+from sniper.repositories.dynamo import (
+    cancellation_codes,
+    is_condition_failure,
+    is_transaction_cancelled,
+    plain,
+    to_attribute_values,
+)
+
+LINK_SK = "EBAY_LINK"
+GUARD_SK = "GUARD"
+REFRESH_BUCKET = "EBAY"
+
+
+def ebay_guard_key(ebay_user_id: str) -> dict[str, str]:
+    return {"userId": f"EBAY#{ebay_user_id}", "sk": GUARD_SK}
+
+
+@dataclass(frozen=True)
+class StoredEbayLink:
+    """A linked eBay account; tokens stay ciphertext until the moment of use."""
+
+    user_id: str
+    ebay_user_id: str
+    ebay_username: str
+    access_token_ciphertext: bytes
+    access_token_expires_at: int
+    refresh_token_ciphertext: bytes
+    refresh_token_expires_at: int
+    linked_at: int
+    updated_at: int
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "userId": self.user_id,
+            "sk": LINK_SK,
+            "ebayUserId": self.ebay_user_id,
+            "ebayUsername": self.ebay_username,
+            "accessToken": Binary(self.access_token_ciphertext),
+            "accessTokenExpiresAt": self.access_token_expires_at,
+            "refreshToken": Binary(self.refresh_token_ciphertext),
+            "refreshTokenExpiresAt": self.refresh_token_expires_at,
+            "refreshBucket": REFRESH_BUCKET,
+            "linkedAt": self.linked_at,
+            "updatedAt": self.updated_at,
+        }
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> StoredEbayLink:
+        values = plain(
+            {k: v for k, v in item.items() if k not in ("accessToken", "refreshToken")}
+        )
+        return cls(
+            user_id=values["userId"],
+            ebay_user_id=values["ebayUserId"],
+            ebay_username=values["ebayUsername"],
+            access_token_ciphertext=bytes(item["accessToken"]),
+            access_token_expires_at=values["accessTokenExpiresAt"],
+            refresh_token_ciphertext=bytes(item["refreshToken"]),
+            refresh_token_expires_at=values["refreshTokenExpiresAt"],
+            linked_at=values["linkedAt"],
+            updated_at=values["updatedAt"],
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"StoredEbayLink(user_id={self.user_id!r}, "
+            f"ebay_user_id={self.ebay_user_id!r})"
+        )
+
+
+class EbayAccountTaken(Exception):
+    """The eBay account is linked to another user."""
+
+
+class EbayLinkRepository:
+    """Reads and writes links and their guards, atomically."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        self.table = aws.table(table_name)
+
+    def get(self, user_id: str) -> StoredEbayLink | None:
+        item = self.table.get_item(
+            Key={"userId": user_id, "sk": LINK_SK}, ConsistentRead=True
+        ).get("Item")
+        return StoredEbayLink.from_item(item) if item else None
+
+    def save(self, link: StoredEbayLink) -> None:
+        """Write the link and claim its eBay account; release a previous account.
+
+        Re-linking the same eBay account refreshes the tokens; linking another one
+        moves the guard, all in one transaction.
+        """
+        previous = self.get(link.user_id)
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": to_attribute_values(link.to_item()),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": to_attribute_values(
+                        {**ebay_guard_key(link.ebay_user_id), "ownerId": link.user_id}
+                    ),
+                    "ConditionExpression": (
+                        "attribute_not_exists(userId) OR ownerId = :me"
+                    ),
+                    "ExpressionAttributeValues": to_attribute_values(
+                        {":me": link.user_id}
+                    ),
+                }
+            },
+        ]
+        if previous is not None and previous.ebay_user_id != link.ebay_user_id:
+            items.append(self._release(previous))
+        try:
+            aws.dynamodb_client().transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if is_transaction_cancelled(error) and (
+                cancellation_codes(error)[1] == "ConditionalCheckFailed"
+            ):
+                raise EbayAccountTaken(link.ebay_user_id) from error
+            raise
+
+    def update_access_token(
+        self, link: StoredEbayLink, ciphertext: bytes, expires_at: int, now: int
+    ) -> bool:
+        """Store a refreshed access token if the same eBay account is still linked."""
+        try:
+            self.table.update_item(
+                Key={"userId": link.user_id, "sk": LINK_SK},
+                UpdateExpression=(
+                    "SET accessToken = :token, accessTokenExpiresAt = :expires, "
+                    "updatedAt = :now"
+                ),
+                ConditionExpression="ebayUserId = :ebay",
+                ExpressionAttributeValues={
+                    ":token": Binary(ciphertext),
+                    ":expires": expires_at,
+                    ":now": now,
+                    ":ebay": link.ebay_user_id,
+                },
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def delete(self, user_id: str) -> bool:
+        """Forget the link and free its eBay account; False when none existed."""
+        link = self.get(user_id)
+        if link is None:
+            return False
+        aws.dynamodb_client().transact_write_items(
+            TransactItems=[
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": to_attribute_values({"userId": user_id, "sk": LINK_SK}),
+                    }
+                },
+                self._release(link),
+            ]
+        )
+        return True
+
+    def erase(self, user_id: str) -> int:
+        """Account deletion: the link, its tokens and its guard go."""
+        return int(self.delete(user_id))
+
+    def _release(self, link: StoredEbayLink) -> dict[str, Any]:
+        return {
+            "Delete": {
+                "TableName": self.table_name,
+                "Key": to_attribute_values(ebay_guard_key(link.ebay_user_id)),
+                "ConditionExpression": "attribute_not_exists(userId) OR ownerId = :me",
+                "ExpressionAttributeValues": to_attribute_values({":me": link.user_id}),
+            }
+        }

@@ -1,0 +1,126 @@
+"""Linking a user's eBay account: consent URL, code exchange, status, unlink."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Protocol
+
+from sniper.auth import AuthenticatedUser
+from sniper.clock import Clock, SystemClock
+from sniper.ebay import EbayAuthError, EbayUser, UserTokens
+from sniper.errors import BadRequestError, ConflictError, UnauthorizedError
+from sniper.models.ebay_accounts import AuthUrlResponse, EbayAccountStatus
+from sniper.observability import logger
+from sniper.repositories.ebay_links import (
+    EbayAccountTaken,
+    EbayLinkRepository,
+    StoredEbayLink,
+)
+from sniper.repositories.oauth_states import OAuthStateRepository
+from sniper.services.ebay_failures import ebay_failures_as_api_errors
+from sniper.token_cipher import TokenCipher
+
+STATE_LIFETIME_SECONDS = 600
+BAD_STATE_MESSAGE = (
+    "The state is unknown, already used, expired or issued to someone else; "
+    "start linking again."
+)
+
+
+class EbayOAuthPort(Protocol):
+    """The parts of the eBay client that linking needs."""
+
+    def consent_url(self, state: str) -> str: ...
+
+    def exchange_code(self, code: str) -> UserTokens: ...
+
+    def get_user(self, access_token: str) -> EbayUser: ...
+
+
+class EbayAccountService:
+    def __init__(
+        self,
+        links: EbayLinkRepository,
+        states: OAuthStateRepository,
+        cipher: TokenCipher,
+        ebay: EbayOAuthPort,
+        clock: Clock | None = None,
+    ) -> None:
+        self.links = links
+        self.states = states
+        self.cipher = cipher
+        self.ebay = ebay
+        self.clock = clock or SystemClock()
+
+    def start_linking(self, caller: AuthenticatedUser) -> AuthUrlResponse:
+        """A consent URL with a fresh single-use state bound to the caller."""
+        state = secrets.token_urlsafe(32)
+        now = int(self.clock.now())
+        expires_at = now + STATE_LIFETIME_SECONDS
+        with ebay_failures_as_api_errors():
+            url = self.ebay.consent_url(state)
+        self.states.save(caller.user_id, state, now, expires_at)
+        return AuthUrlResponse(authUrl=url, state=state, expiresAt=expires_at)
+
+    def complete_linking(
+        self, caller: AuthenticatedUser, code: str, state: str
+    ) -> EbayAccountStatus:
+        """Exchange the code, learn who the eBay user is, store tokens encrypted."""
+        if not self.states.consume(caller.user_id, state, int(self.clock.now())):
+            raise BadRequestError(BAD_STATE_MESSAGE)
+        with ebay_failures_as_api_errors():
+            try:
+                tokens = self.ebay.exchange_code(code)
+            except EbayAuthError as error:
+                raise UnauthorizedError(
+                    "eBay refused the authorization code; start linking again."
+                ) from error
+            ebay_user = self.ebay.get_user(tokens.access_token.get_secret_value())
+        now = int(self.clock.now())
+        existing = self.links.get(caller.user_id)
+        link = StoredEbayLink(
+            user_id=caller.user_id,
+            ebay_user_id=ebay_user.user_id,
+            ebay_username=ebay_user.username,
+            access_token_ciphertext=self.cipher.encrypt(
+                caller.user_id, tokens.access_token
+            ),
+            access_token_expires_at=tokens.access_token_expires_at,
+            refresh_token_ciphertext=self.cipher.encrypt(
+                caller.user_id, tokens.refresh_token
+            ),
+            refresh_token_expires_at=tokens.refresh_token_expires_at,
+            linked_at=(
+                existing.linked_at
+                if existing and existing.ebay_user_id == ebay_user.user_id
+                else now
+            ),
+            updated_at=now,
+        )
+        try:
+            self.links.save(link)
+        except EbayAccountTaken as error:
+            raise ConflictError(
+                "This eBay account is already linked to another user."
+            ) from error
+        logger.info("eBay account linked", extra={"ebay_user_id": ebay_user.user_id})
+        return self._status(link)
+
+    def status(self, caller: AuthenticatedUser) -> EbayAccountStatus:
+        link = self.links.get(caller.user_id)
+        return self._status(link) if link else EbayAccountStatus(isLinked=False)
+
+    def unlink(self, caller: AuthenticatedUser) -> None:
+        """Forget the link and its tokens; unlinking twice is not an error."""
+        if self.links.delete(caller.user_id):
+            logger.info("eBay account unlinked")
+
+    def _status(self, link: StoredEbayLink) -> EbayAccountStatus:
+        return EbayAccountStatus(
+            isLinked=True,
+            accountId=link.ebay_username,
+            ebayUserId=link.ebay_user_id,
+            linkedAt=link.linked_at,
+            tokenExpiresAt=link.refresh_token_expires_at,
+            needsRelink=link.refresh_token_expires_at <= self.clock.now(),
+        )

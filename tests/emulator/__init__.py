@@ -1,0 +1,1 @@
+"""Tests of the local eBay emulator (`local/ebay_emulator`)."""
