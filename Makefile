@@ -75,4 +75,4 @@ build: sam ## sam build into .aws-sam/
 
 .PHONY: bench
 bench: sync ## benchmarks under bench/ (slow, not part of make test)
-	$(RUN) pytest bench -m benchmark -p no:cacheprovider
+	$(RUN) pytest bench -m benchmark -s -p no:cacheprovider
