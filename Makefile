@@ -76,3 +76,30 @@ build: sam ## sam build into .aws-sam/
 .PHONY: bench
 bench: sync ## benchmarks under bench/ (slow, not part of make test)
 	$(RUN) pytest bench -m benchmark -s -p no:cacheprovider
+
+# ---------------------------------------------------------------- local stack
+API_PORT ?= 3000
+AWS_PORT ?= 3200
+LAMBDA_PORT ?= 3201
+EBAY_PORT ?= 3100
+STAGE ?= local
+PERSIST ?= .local-state
+CORS_ORIGINS ?= http://localhost:3001
+DEV_ARGS ?=
+# USER and EMAIL count only when given on the command line: the environment's USER is
+# the login name (and EMAIL, if set, a real address). The default user is alice.
+TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
+TOKEN_EMAIL := $(if $(filter command line,$(origin EMAIL)),$(EMAIL),$(TOKEN_USER)@example.com)
+
+.PHONY: dev
+dev: sync ## the whole backend on localhost:3000 (Ctrl-C stops it)
+	$(RUN) python -m local.stack --template template.yaml --stage $(STAGE) \
+		--host 127.0.0.1 --api-port $(API_PORT) --aws-port $(AWS_PORT) \
+		--lambda-port $(LAMBDA_PORT) --ebay-port $(EBAY_PORT) \
+		--parameter CorsOrigins=$(CORS_ORIGINS) \
+		$(if $(PERSIST),--persist $(PERSIST)) $(DEV_ARGS)
+
+.PHONY: token
+token: uv ## print a sign-in token: make token USER=alice EMAIL=a@b.c
+	@$(RUN) python -m local.stack.token --api-url http://127.0.0.1:$(API_PORT) \
+		--username "$(TOKEN_USER)" --email "$(TOKEN_EMAIL)"

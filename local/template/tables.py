@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from local.template.intrinsics import Resolver
 from local.template.loader import resources_of_type
 
 _CREATE_KEYS = (
@@ -35,27 +36,50 @@ def resolve_table_name(logical_id: str, properties: dict[str, Any], stage: str) 
     return table_name(logical_id, stage)
 
 
-def table_definitions(template: dict[str, Any], stage: str) -> dict[str, Any]:
-    """`create_table` arguments per logical id, straight from the template."""
+def table_definitions(
+    template: dict[str, Any], stage: str, resolver: Resolver | None = None
+) -> dict[str, Any]:
+    """`create_table` arguments per logical id, straight from the template.
+
+    With a `resolver` (the local stack's), names and properties are resolved with
+    every intrinsic and the resolver's parameters; without, `${Stage}` is `stage`.
+    """
     definitions = {}
     for logical_id, resource in resources_of_type(
         template, "AWS::DynamoDB::Table"
     ).items():
         properties = resource["Properties"]
+        if resolver is not None:
+            if not resolver.is_active(logical_id):
+                continue
+            properties = resolver.resolve(properties)
         arguments = {key: properties[key] for key in _CREATE_KEYS if key in properties}
-        arguments["TableName"] = resolve_table_name(logical_id, properties, stage)
+        if resolver is not None:
+            arguments["TableName"] = str(resolver.ref(logical_id))
+        else:
+            arguments["TableName"] = resolve_table_name(logical_id, properties, stage)
         definitions[logical_id] = arguments
     return definitions
 
 
 def create_tables(
-    dynamodb_client: Any, template: dict[str, Any], stage: str
+    dynamodb_client: Any,
+    template: dict[str, Any],
+    stage: str,
+    resolver: Resolver | None = None,
 ) -> dict[str, str]:
     """Create every table (skipping those that exist); logical id → physical name."""
-    existing = set(dynamodb_client.list_tables().get("TableNames", []))
+    existing = set(_all_table_names(dynamodb_client))
     names = {}
-    for logical_id, arguments in table_definitions(template, stage).items():
+    for logical_id, arguments in table_definitions(template, stage, resolver).items():
         names[logical_id] = arguments["TableName"]
         if arguments["TableName"] not in existing:
             dynamodb_client.create_table(**arguments)
+    return names
+
+
+def _all_table_names(dynamodb_client: Any) -> list[str]:
+    names: list[str] = []
+    for page in dynamodb_client.get_paginator("list_tables").paginate():
+        names.extend(page.get("TableNames", []))
     return names

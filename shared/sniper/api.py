@@ -7,6 +7,7 @@ body look the same across the API.
 from __future__ import annotations
 
 import json
+import time
 from http import HTTPStatus
 from typing import Any
 
@@ -16,6 +17,7 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
@@ -55,7 +57,24 @@ def create_resolver() -> APIGatewayRestResolver:
     )
     app = APIGatewayRestResolver(enable_validation=True, cors=cors)
     register_error_handlers(app)
+    app.use(middlewares=[log_request])
     return app
+
+
+def log_request(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Any:
+    """One structured line per request: what was asked, what was answered, how fast."""
+    started = time.perf_counter()
+    response = next_middleware(app)
+    logger.info(
+        "Request handled",
+        extra={
+            "method": app.current_event.http_method,
+            "route": app.current_event.resource,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return response
 
 
 def current_user(app: APIGatewayRestResolver) -> AuthenticatedUser:

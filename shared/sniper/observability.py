@@ -8,6 +8,7 @@ key names a secret, wherever it sits in the structured record, so a token passed
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -40,6 +41,9 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
     def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
         return super().serialize(redact(log))
 
+
+# A request that records no business metric is normal, not worth a warning per call.
+warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 
 logger = Logger(logger_formatter=RedactingFormatter())
 tracer = Tracer()

@@ -1,0 +1,221 @@
+"""Local Lambda containers: real worker processes running tiny handlers."""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.stack.config import StackConfig, container_environment
+from local.stack.console import Console
+from local.stack.containers import ContainerPool, Invocation, Outcome
+from local.template.functions import FunctionSpec
+
+pytestmark = pytest.mark.slow
+
+HANDLER = """
+import json, os, sys, time
+
+LOADED_AT = time.time()
+NAMES = ("TABLE", "AWS_ENDPOINT_URL", "_HANDLER", "TZ")
+
+def handler(event, context):
+    action = event.get("action")
+    if action == "fail":
+        raise ValueError("bad input")
+    if action == "sleep":
+        time.sleep(event["seconds"])
+    if action == "exit":
+        sys.exit(3)
+    if action == "unserialisable":
+        return {"when": object()}
+    print(json.dumps({"level": "INFO", "message": "hello from the handler"}))
+    return {
+        "pid": os.getpid(),
+        "loadedAt": LOADED_AT,
+        "requestId": context.aws_request_id,
+        "functionName": context.function_name,
+        "memory": context.memory_limit_in_mb,
+        "arn": context.invoked_function_arn,
+        "remaining": context.get_remaining_time_in_millis(),
+        "env": {k: os.environ.get(k) for k in NAMES},
+        "trace": os.environ.get("_X_AMZN_TRACE_ID"),
+        "path0": sys.path[0],
+    }
+"""
+
+
+def spec_for(
+    folder: Path, source: str, *, timeout_s: int = 3, handler: str = "app.handler"
+) -> FunctionSpec:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.py").write_text(textwrap.dedent(source))
+    return FunctionSpec(
+        logical_id="TinyFunction",
+        name="tiny-dev",
+        arn="arn:aws:lambda:us-east-1:123456789012:function:tiny-dev",
+        runtime="python3.11",
+        handler=handler,
+        code_dir=folder,
+        layer_dirs=(),
+        memory_mb=256,
+        timeout_s=timeout_s,
+        environment={"TABLE": "users-dev"},
+    )
+
+
+@pytest.fixture
+def output() -> io.StringIO:
+    return io.StringIO()
+
+
+@pytest.fixture
+def pool(tmp_path: Path, output: io.StringIO) -> Iterator[ContainerPool]:
+    config = StackConfig(template=tmp_path / "t.yaml", base_dir=tmp_path)
+    containers = ContainerPool(
+        lambda spec: container_environment(
+            spec,
+            config=config,
+            aws_url="http://127.0.0.1:1",
+            lambda_url="http://127.0.0.1:2",
+        ),
+        Console(output),
+    )
+    yield containers
+    containers.close()
+
+
+def run(
+    pool: ContainerPool, spec: FunctionSpec, event: Any, request_id: str = "r-1"
+) -> Outcome:
+    invocation = Invocation(
+        request_id=request_id,
+        payload=json.dumps(event),
+        invoked_arn=spec.arn,
+        trace_id="Root=1-00000000-000000000000000000000000",
+    )
+    return pool.invoke(spec, invocation)
+
+
+def test_the_handler_runs_with_a_lambda_context_and_its_environment(
+    pool: ContainerPool, tmp_path: Path, output: io.StringIO
+) -> None:
+    spec = spec_for(tmp_path / "fn", HANDLER)
+
+    outcome = run(pool, spec, {})
+
+    assert not outcome.error, outcome.payload
+    answer = json.loads(outcome.payload)
+    assert answer["requestId"] == "r-1"
+    assert answer["functionName"] == "tiny-dev"
+    assert answer["memory"] == "256"
+    assert answer["arn"] == spec.arn
+    assert 2000 < answer["remaining"] <= 3000
+    assert answer["env"] == {
+        "TABLE": "users-dev",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+        "_HANDLER": "app.handler",
+        "TZ": ":UTC",
+    }
+    assert answer["trace"].startswith("Root=1-")
+    assert answer["path0"] == str(tmp_path / "fn")
+    logs = output.getvalue()
+    assert "TinyFunction" in logs
+    assert "hello from the handler" in logs
+    assert "REPORT RequestId: r-1" in logs
+    assert "Init Duration" in logs
+
+
+def test_a_warm_container_is_reused(pool: ContainerPool, tmp_path: Path) -> None:
+    spec = spec_for(tmp_path / "fn", HANDLER)
+
+    first = json.loads(run(pool, spec, {}).payload)
+    second = json.loads(run(pool, spec, {}).payload)
+
+    assert first["pid"] == second["pid"]
+    assert first["loadedAt"] == second["loadedAt"]
+
+
+def test_a_handler_error_is_a_lambda_error_and_the_container_survives(
+    pool: ContainerPool, tmp_path: Path, output: io.StringIO
+) -> None:
+    spec = spec_for(tmp_path / "fn", HANDLER)
+    before = json.loads(run(pool, spec, {}).payload)["pid"]
+
+    outcome = run(pool, spec, {"action": "fail"})
+
+    assert outcome.error
+    error = json.loads(outcome.payload)
+    assert (error["errorType"], error["errorMessage"]) == ("ValueError", "bad input")
+    assert "app.py" in error["stackTrace"][0]
+    assert "[ERROR] ValueError: bad input" in output.getvalue()
+    assert json.loads(run(pool, spec, {}).payload)["pid"] == before
+
+
+def test_a_timeout_kills_the_container(pool: ContainerPool, tmp_path: Path) -> None:
+    spec = spec_for(tmp_path / "fn", HANDLER, timeout_s=1)
+    before = json.loads(run(pool, spec, {}).payload)["pid"]
+
+    outcome = run(pool, spec, {"action": "sleep", "seconds": 5}, request_id="slow")
+
+    assert outcome.error
+    error = json.loads(outcome.payload)
+    assert error["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in error["errorMessage"]
+    assert json.loads(run(pool, spec, {}).payload)["pid"] != before
+
+
+@pytest.mark.parametrize(
+    ("source", "handler", "error_type"),
+    [
+        ("import not_installed_anywhere\n", "app.handler", "Runtime.ImportModuleError"),
+        ("x = 1\n", "app.handler", "Runtime.HandlerNotFound"),
+        ("def handler(:\n", "app.handler", "Runtime.UserCodeSyntaxError"),
+        ("raise RuntimeError('no config')\n", "app.handler", "RuntimeError"),
+    ],
+)
+def test_init_errors(
+    pool: ContainerPool, tmp_path: Path, source: str, handler: str, error_type: str
+) -> None:
+    spec = spec_for(tmp_path / "fn", source, handler=handler)
+
+    outcome = run(pool, spec, {})
+
+    assert outcome.error
+    assert json.loads(outcome.payload)["errorType"] == error_type
+
+
+def test_exit_and_unserialisable_results(pool: ContainerPool, tmp_path: Path) -> None:
+    spec = spec_for(tmp_path / "fn", HANDLER)
+
+    exited = run(pool, spec, {"action": "exit"})
+    unserialisable = run(pool, spec, {"action": "unserialisable"})
+
+    assert json.loads(exited.payload)["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in json.loads(exited.payload)["errorMessage"]
+    assert json.loads(unserialisable.payload)["errorType"] == "Runtime.MarshalError"
+
+
+def test_concurrent_invocations_get_their_own_containers(
+    pool: ContainerPool, tmp_path: Path
+) -> None:
+    spec = spec_for(tmp_path / "fn", HANDLER)
+    outcomes: list[Outcome] = []
+
+    def call() -> None:
+        outcomes.append(run(pool, spec, {"action": "sleep", "seconds": 0.5}))
+
+    threads = [threading.Thread(target=call) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    pids = {json.loads(outcome.payload)["pid"] for outcome in outcomes}
+    assert len(pids) == 2

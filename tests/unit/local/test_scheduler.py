@@ -1,0 +1,332 @@
+"""The schedule runner with an injected clock, against moto's Scheduler and SQS."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from local.stack.aws import AwsClients
+from local.stack.console import Console
+from local.stack.lambda_service import FunctionNotFound
+from local.stack.scheduler import ScheduleRunner, template_rules
+from local.template.functions import EventSpec, FunctionSpec
+
+TARGET = "arn:aws:lambda:us-east-1:123456789012:function:bid-executor"
+ROLE = "arn:aws:iam::123456789012:role/scheduler"
+T0 = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC).timestamp()
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Lambdas:
+    """Records asynchronous invocations; unknown functions are not found."""
+
+    def __init__(self, known: tuple[str, ...] = (TARGET,)) -> None:
+        self.known = known
+        self.calls: list[tuple[str, Any]] = []
+
+    def invoke_async(self, identifier: str, payload: str) -> str:
+        if identifier not in self.known:
+            raise FunctionNotFound(identifier, identifier)
+        self.calls.append((identifier, json.loads(payload)))
+        return "request-id"
+
+
+def function_with(event_type: str, properties: dict[str, Any]) -> FunctionSpec:
+    return FunctionSpec(
+        logical_id="TokenRefreshFunction",
+        name="token-refresh",
+        arn=TARGET,
+        runtime="python3.11",
+        handler="app.handler",
+        code_dir=Path(),
+        layer_dirs=(),
+        memory_mb=128,
+        timeout_s=3,
+        environment={},
+        events={"Daily": EventSpec("Daily", event_type, properties)},
+    )
+
+
+def runner_for(
+    rule_properties: dict[str, Any], clock: Clock, lambdas: Lambdas
+) -> ScheduleRunner:
+    rules = template_rules(
+        {"F": function_with("Schedule", rule_properties)},
+        [],
+        region="us-east-1",
+        account_id="123456789012",
+    )
+    return ScheduleRunner(lambdas, Console(io.StringIO()), rules=rules, clock=clock)
+
+
+def test_a_rate_rule_fires_on_its_cadence() -> None:
+    clock, lambdas = Clock(T0), Lambdas()
+    runner = runner_for({"Schedule": "rate(1 minute)"}, clock, lambdas)
+
+    fired_at = []
+    for offset in (30, 59, 60, 61, 119, 120, 600, 601, 660):
+        clock.now = T0 + offset
+        before = len(lambdas.calls)
+        runner.poll_once()
+        if len(lambdas.calls) > before:
+            fired_at.append(offset)
+
+    assert fired_at == [60, 120, 600, 660]  # missed periods collapse into one firing
+    target, event = lambdas.calls[0]
+    assert target == TARGET
+    assert event["detail-type"] == "Scheduled Event"
+    assert event["source"] == "aws.events"
+    assert event["time"] == "2026-11-25T10:01:00Z"
+    assert event["resources"] == [
+        "arn:aws:events:us-east-1:123456789012:rule/TokenRefreshFunctionDaily"
+    ]
+
+
+def test_a_cron_rule_with_input_fires_at_its_minute() -> None:
+    clock, lambdas = Clock(T0), Lambdas()
+    runner = runner_for(
+        {"Schedule": "cron(30 10 * * ? *)", "Input": '{"job": "refresh"}'},
+        clock,
+        lambdas,
+    )
+
+    clock.now = T0 + 30 * 60 - 1
+    runner.poll_once()
+    assert lambdas.calls == []
+    clock.now = T0 + 30 * 60
+    runner.poll_once()
+    runner.poll_once()
+
+    assert lambdas.calls == [(TARGET, {"job": "refresh"})]
+
+
+def test_disabled_rules_are_not_run() -> None:
+    rules = template_rules(
+        {
+            "F": function_with(
+                "Schedule", {"Schedule": "rate(1 minute)", "Enabled": False}
+            )
+        },
+        [],
+        region="us-east-1",
+        account_id="1",
+    )
+
+    assert rules == []
+
+
+@pytest.fixture
+def aws() -> Iterator[AwsClients]:
+    with mock_aws():
+        clients = AwsClients(None, "us-east-1")
+        clients.client("scheduler").create_schedule_group(Name="snipes")
+        yield clients
+
+
+def at(seconds: float) -> str:
+    moment = datetime.fromtimestamp(T0 + seconds, tz=UTC)
+    return f"at({moment.strftime('%Y-%m-%dT%H:%M:%S')})"
+
+
+def create(aws: AwsClients, name: str, expression: str, **target: Any) -> None:
+    options = target.pop("options", {})
+    aws.client("scheduler").create_schedule(
+        Name=name,
+        GroupName="snipes",
+        ScheduleExpression=expression,
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": TARGET, "RoleArn": ROLE, **target},
+        **options,
+    )
+
+
+def exists(aws: AwsClients, name: str) -> bool:
+    try:
+        aws.client("scheduler").get_schedule(Name=name, GroupName="snipes")
+    except ClientError:
+        return False
+    return True
+
+
+def test_a_one_time_schedule_fires_when_due_and_is_deleted(aws: AwsClients) -> None:
+    clock, lambdas = Clock(T0), Lambdas()
+    runner = ScheduleRunner(lambdas, Console(io.StringIO()), clients=aws, clock=clock)
+    payload = {
+        "bidId": "b-1",
+        "arn": "<aws.scheduler.schedule-arn>",
+        "time": "<aws.scheduler.scheduled-time>",
+        "attempt": "<aws.scheduler.attempt-number>",
+    }
+    create(
+        aws,
+        "bid-b-1",
+        at(10),
+        Input=json.dumps(payload),
+        options={"ActionAfterCompletion": "DELETE"},
+    )
+
+    clock.now = T0 + 9.9
+    runner.poll_once()
+    assert lambdas.calls == []
+    clock.now = T0 + 10
+    runner.poll_once()
+    runner.poll_once()
+
+    ((target, event),) = lambdas.calls
+    assert target == TARGET
+    assert event == {
+        "bidId": "b-1",
+        "arn": "arn:aws:scheduler:us-east-1:123456789012:schedule/snipes/bid-b-1",
+        "time": "2026-11-25T10:00:10Z",
+        "attempt": "1",
+    }
+    assert not exists(aws, "bid-b-1")
+
+
+def test_a_schedule_kept_after_completion_never_fires_twice(aws: AwsClients) -> None:
+    clock, lambdas = Clock(T0 + 60), Lambdas()
+    runner = ScheduleRunner(lambdas, Console(io.StringIO()), clients=aws, clock=clock)
+    create(aws, "kept", at(10), Input="{}")
+
+    runner.poll_once()
+    runner.poll_once()
+    restarted = ScheduleRunner(
+        lambdas, Console(io.StringIO()), clients=aws, clock=clock
+    )
+    restarted.import_state(runner.export_state())
+    restarted.poll_once()
+
+    assert len(lambdas.calls) == 1
+    assert exists(aws, "kept")
+
+
+def test_an_updated_schedule_fires_again_at_its_new_time(aws: AwsClients) -> None:
+    clock, lambdas = Clock(T0 + 20), Lambdas()
+    runner = ScheduleRunner(lambdas, Console(io.StringIO()), clients=aws, clock=clock)
+    create(aws, "moved", at(10), Input='{"n": 1}')
+    runner.poll_once()
+
+    aws.client("scheduler").update_schedule(
+        Name="moved",
+        GroupName="snipes",
+        ScheduleExpression=at(30),
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": TARGET, "RoleArn": ROLE, "Input": '{"n": 2}'},
+    )
+    runner.poll_once()
+    clock.now = T0 + 30
+    runner.poll_once()
+
+    assert [event for _, event in lambdas.calls] == [{"n": 1}, {"n": 2}]
+
+
+def test_an_undeliverable_event_is_retried_then_dead_lettered(aws: AwsClients) -> None:
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName="schedule-dlq")["QueueUrl"]
+    dlq = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    clock, lambdas = Clock(T0 + 10), Lambdas(known=())
+    runner = ScheduleRunner(
+        lambdas, Console(io.StringIO()), clients=aws, clock=clock, retry_delay=0
+    )
+    create(
+        aws,
+        "lost",
+        at(10),
+        Input='{"bidId": "b-2"}',
+        RetryPolicy={"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 600},
+        DeadLetterConfig={"Arn": dlq},
+        options={"ActionAfterCompletion": "DELETE"},
+    )
+
+    for _ in range(4):
+        runner.poll_once()
+
+    messages = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
+    assert len(messages) == 1
+    assert messages[0]["Body"] == '{"bidId": "b-2"}'
+    attributes = {
+        k: v["StringValue"] for k, v in messages[0]["MessageAttributes"].items()
+    }
+    assert attributes["RETRY_ATTEMPTS"] == "2"
+    assert attributes["TARGET_ARN"] == TARGET
+    assert attributes["SCHEDULE_ARN"].endswith("schedule/snipes/lost")
+    assert not exists(aws, "lost")
+
+
+def test_an_sqs_target_gets_the_input(aws: AwsClients) -> None:
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName="work")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    clock = Clock(T0 + 10)
+    runner = ScheduleRunner(Lambdas(), Console(io.StringIO()), clients=aws, clock=clock)
+    aws.client("scheduler").create_schedule(
+        Name="to-queue",
+        ScheduleExpression=at(10),
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": arn, "RoleArn": ROLE, "Input": "hello"},
+    )
+
+    runner.poll_once()
+
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "hello"
+
+
+def test_recurring_scheduler_schedules_follow_their_rate(aws: AwsClients) -> None:
+    clock, lambdas = Clock(0), Lambdas()
+    runner = ScheduleRunner(lambdas, Console(io.StringIO()), clients=aws, clock=clock)
+    create(aws, "every-5", "rate(5 minutes)", Input='{"tick": true}')
+    created = aws.client("scheduler").get_schedule(Name="every-5", GroupName="snipes")
+    start = created["CreationDate"].timestamp()
+
+    for offset in (0, 299, 300, 301, 600):
+        clock.now = start + offset
+        runner.poll_once()
+
+    assert len(lambdas.calls) == 2
+
+
+def test_disabled_and_invalid_schedules_are_skipped(aws: AwsClients) -> None:
+    clock, lambdas = Clock(T0 + 60), Lambdas()
+    output = io.StringIO()
+    runner = ScheduleRunner(lambdas, Console(output), clients=aws, clock=clock)
+    create(aws, "off", at(10), options={"State": "DISABLED"})
+    create(aws, "broken", "at(not-a-date)")
+
+    runner.poll_once()
+    runner.poll_once()
+
+    assert lambdas.calls == []
+    assert output.getvalue().count("not-a-date") == 1
+
+
+def test_the_runner_thread_starts_and_stops(aws: AwsClients) -> None:
+    runner = ScheduleRunner(
+        Lambdas(), Console(io.StringIO()), clients=aws, poll_interval=0.01
+    )
+
+    runner.start()
+    runner.stop()
+
+    assert boto3.client("scheduler").list_schedule_groups()["ScheduleGroups"]
