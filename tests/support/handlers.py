@@ -14,6 +14,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 ROOT = Path(__file__).resolve().parents[2]
+# Two callers, as Cognito `sub` claims; ALICE is the sample events' own caller.
+ALICE = "9f0c1a2b-3d4e-4f50-8a6b-7c8d9e0f1a2b"
+BOB = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
 EVENTS = ROOT / "events"
 
 

@@ -9,9 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
+from sniper.ebay import BUY_OFFER_AUCTION_SCOPE, IDENTITY_READONLY_SCOPE
 from tests.conftest import MockedAws
 from tests.support.ebay_world import APP, EbayWorld
 from tests.support.handlers import (
+    ALICE,
+    BOB,
     Invoker,
     as_user,
     body_of,
@@ -19,11 +22,6 @@ from tests.support.handlers import (
     with_body,
     without_claims,
 )
-
-ALICE = "9f0c1a2b-3d4e-4f50-8a6b-7c8d9e0f1a2b"
-BOB = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
-BID_SCOPE = "https://api.ebay.com/oauth/api_scope/buy.offer.auction"
-IDENTITY_SCOPE = "https://api.ebay.com/oauth/api_scope/commerce.identity.readonly"
 
 
 @pytest.fixture
@@ -66,7 +64,9 @@ def test_auth_url_points_at_consent_with_our_scopes_and_a_fresh_state(
     assert query["client_id"] == APP.client_id
     assert query["redirect_uri"] == APP.ru_name
     assert query["response_type"] == "code"
-    assert {BID_SCOPE, IDENTITY_SCOPE} <= set(query["scope"].split())
+    assert {BUY_OFFER_AUCTION_SCOPE, IDENTITY_READONLY_SCOPE} <= set(
+        query["scope"].split()
+    )
     assert query["state"] == first["state"]
     assert first["state"] != second["state"]
     assert len(first["state"]) >= 32

@@ -10,6 +10,8 @@ import pytest
 from tests.conftest import MockedAws
 from tests.support.ebay_world import EbayWorld
 from tests.support.handlers import (
+    ALICE,
+    BOB,
     Invoker,
     as_user,
     body_of,
@@ -17,9 +19,6 @@ from tests.support.handlers import (
     with_body,
     without_claims,
 )
-
-ALICE = "9f0c1a2b-3d4e-4f50-8a6b-7c8d9e0f1a2b"
-BOB = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
 
 
 @pytest.fixture
