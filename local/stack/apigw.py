@@ -180,7 +180,12 @@ def rest_event(
     request_id: str | None = None,
     now_ms: int | None = None,
 ) -> dict[str, Any]:
-    """The REST proxy event (payload v1) for `request` routed to `resource`."""
+    """The REST proxy event (payload v1) for `request` routed to `resource`.
+
+    `request.path` and `path_parameters` are the raw, still percent-encoded text of
+    the request line: a REST API passes `path` and `pathParameters` on undecoded
+    (`/items/a%20b` gives `{"id": "a%20b"}`); only query strings are decoded.
+    """
     epoch_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     headers, multi_headers = _headers(request)
     query, multi_query = _query(request.query)
@@ -252,6 +257,7 @@ def http_response(
     body with `isBase64Encoded: true` is decoded only when the API's
     `BinaryMediaTypes` cover the request's `Accept` or the response's
     `Content-Type`; otherwise the client receives the base64 text, as on AWS.
+    `statusCode` is required: without it API Gateway answers 502.
     """
     if not isinstance(result, dict):
         raise MalformedResponse(
@@ -260,7 +266,9 @@ def http_response(
     extra = set(result) - _RESPONSE_KEYS
     if extra:
         raise MalformedResponse(f"unexpected response keys: {', '.join(sorted(extra))}")
-    status = result.get("statusCode", 200)
+    if "statusCode" not in result:
+        raise MalformedResponse("statusCode is missing")
+    status = result["statusCode"]
     try:
         status = int(status)
     except (TypeError, ValueError):
@@ -371,4 +379,5 @@ def preflight(api: RestApi, methods: list[str], request_id: str) -> HttpResponse
         headers.append(("Access-Control-Max-Age", cors.max_age))
     if cors.allow_credentials:
         headers.append(("Access-Control-Allow-Credentials", "true"))
-    return HttpResponse(status=200, headers=headers, body=b"")
+    # SAM's mock integration renders the response template `{}`.
+    return HttpResponse(status=200, headers=headers, body=b"{}")

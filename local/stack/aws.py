@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -28,12 +29,14 @@ class AwsEmulator:
         self.host = host
         self.port = port
         self._server: Any = None
+        self._undo_rules: Callable[[], None] = lambda: None
 
     def start(self) -> None:
         from moto.server import ThreadedMotoServer
 
         for name in ("werkzeug", "moto"):
             logging.getLogger(name).setLevel(logging.ERROR)
+        self._undo_rules = enforce_scheduler_rules()
         self._server = ThreadedMotoServer(
             ip_address=self.host, port=self.port, verbose=False
         )
@@ -49,6 +52,8 @@ class AwsEmulator:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        self._undo_rules()
+        self._undo_rules = lambda: None
 
 
 class AwsClients:
@@ -90,3 +95,60 @@ def queue_url(clients: AwsClients, arn: str) -> str:
         QueueName=parts[5], QueueOwnerAWSAccountId=parts[4]
     )
     return str(response["QueueUrl"])
+
+
+def enforce_scheduler_rules() -> Callable[[], None]:
+    """Make moto's Scheduler refuse and reset what AWS's refuses and resets.
+
+    moto stores any `ScheduleExpression` (AWS answers `ValidationException`, so a
+    malformed `at(...)` would work locally and fail deployed), fails with a 500 on
+    an unknown group (AWS: `ResourceNotFoundException`), and its
+    `UpdateSchedule` keeps the old `ActionAfterCompletion` and sets `State` to null,
+    where AWS resets every field the request leaves out to its default (`NONE`,
+    `ENABLED`). Patches moto's request handlers in this process; returns the undo.
+    """
+    from moto.scheduler.exceptions import ValidationException
+    from moto.scheduler.responses import EventBridgeSchedulerResponse
+
+    from local.stack.expressions import ExpressionError, parse
+
+    handler: Any = EventBridgeSchedulerResponse
+    create, update = handler.create_schedule, handler.update_schedule
+    if getattr(create, "enforced", False):
+        return lambda: None
+
+    def validate(request: Any) -> None:
+        expression = request._get_param("ScheduleExpression")
+        timezone = request._get_param("ScheduleExpressionTimezone")
+        try:
+            parse(str(expression), timezone)
+        except ExpressionError as error:
+            raise ValidationException(
+                f"Invalid Schedule Expression {expression}"
+                + (f" in time zone {timezone}" if "time zone" in str(error) else "")
+            ) from None
+
+    def create_schedule(request: Any) -> str:
+        validate(request)
+        # moto fails with a KeyError (500) on an unknown group; AWS answers 404.
+        request.scheduler_backend.get_schedule_group(request._get_param("GroupName"))
+        return str(create(request))
+
+    def update_schedule(request: Any) -> str:
+        validate(request)
+        answer = str(update(request))
+        schedule = request.scheduler_backend.get_schedule(
+            request._get_param("GroupName"), request.uri.split("?")[0].split("/")[-1]
+        )
+        schedule.action_after_completion = request._get_param("ActionAfterCompletion")
+        schedule.state = request._get_param("State") or "ENABLED"
+        return answer
+
+    create_schedule.enforced = True  # type: ignore[attr-defined]
+    handler.create_schedule = create_schedule
+    handler.update_schedule = update_schedule
+
+    def undo() -> None:
+        handler.create_schedule, handler.update_schedule = create, update
+
+    return undo

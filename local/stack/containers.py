@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -29,7 +30,9 @@ from local.template.functions import FunctionSpec
 
 BOOTSTRAP = Path(__file__).resolve().parent / "runtime" / "bootstrap.py"
 INIT_TIMEOUT_S = 10.0
+LOG_DRAIN_TIMEOUT_S = 2.0
 _EOF = object()
+_REPORT = "REPORT RequestId: "
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,18 @@ class Container:
         self.number = number
         self._console = console
         self._replies: queue.Queue[Any] = queue.Queue()
+        self._reported: set[str] = set()
+        self._logs = threading.Condition()
         read_fd, write_fd = os.pipe()
         try:
+            # stdout and stderr share one pipe, as they share one log stream on
+            # Lambda: lines keep their order, and the REPORT line marks the end of
+            # an invocation's output.
             self._process = subprocess.Popen(
                 [sys.executable, str(BOOTSTRAP), str(write_fd)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
                 pass_fds=(write_fd,),
                 env=environment,
                 cwd=str(spec.code_dir) if spec.code_dir else None,
@@ -87,16 +95,14 @@ class Container:
             os.close(write_fd)
         reply_stream = os.fdopen(read_fd, "r", encoding="utf-8")
         label = spec.logical_id if number == 1 else f"{spec.logical_id}#{number}"
+        self._log_thread = threading.Thread(
+            target=self._forward, args=(self._process.stdout, label), daemon=True
+        )
         self._threads = [
             threading.Thread(
                 target=self._read_replies, args=(reply_stream,), daemon=True
             ),
-            threading.Thread(
-                target=self._forward, args=(self._process.stdout, label), daemon=True
-            ),
-            threading.Thread(
-                target=self._forward, args=(self._process.stderr, label), daemon=True
-            ),
+            self._log_thread,
         ]
         for thread in self._threads:
             thread.start()
@@ -113,7 +119,26 @@ class Container:
             return
         with stream:
             for raw in stream:
-                self._console.function_line(label, raw.decode("utf-8", "replace"))
+                text = raw.decode("utf-8", "replace")
+                self._console.function_line(label, text)
+                if text.startswith(_REPORT):
+                    with self._logs:
+                        self._reported.add(text[len(_REPORT) :].split("\t", 1)[0])
+                        self._logs.notify_all()
+
+    def _drain_logs(self, request_id: str | None) -> None:
+        """Wait until the invocation's output (up to its REPORT line) is printed, or
+        until a dead worker's last lines are, so they precede the caller's own."""
+        if request_id is None:  # the worker is gone: stop what it left holding the pipe
+            self.kill()
+            self._log_thread.join(LOG_DRAIN_TIMEOUT_S)
+            return
+        with self._logs:
+            self._logs.wait_for(
+                lambda: request_id in self._reported or not self._log_thread.is_alive(),
+                LOG_DRAIN_TIMEOUT_S,
+            )
+            self._reported.discard(request_id)
 
     def _next_reply(self, timeout: float) -> Any:
         try:
@@ -131,11 +156,11 @@ class Container:
                 "Runtime.InitTimeout", f"Init timed out after {limit:.2f} seconds"
             )
         if reply is _EOF:
-            return Outcome.failure(
-                "Runtime.ExitError",
-                f"Runtime exited during init: {self._exit_status()}",
-            )
+            message = f"Runtime exited during init: {self._exit_status()}"
+            self._drain_logs(None)
+            return Outcome.failure("Runtime.ExitError", message)
         if reply.get("type") == "init_error":
+            self._drain_logs(None)
             return Outcome(payload=json.dumps(reply["error"]), error=True)
         return None
 
@@ -166,7 +191,10 @@ class Container:
             self._console.function_line(self.spec.logical_id, message + "\n")
             return Outcome.failure("Sandbox.Timedout", message), False
         if reply is _EOF:
-            return Outcome.failure("Runtime.ExitError", self._exited(invocation)), False
+            message = self._exited(invocation)
+            self._drain_logs(None)
+            return Outcome.failure("Runtime.ExitError", message), False
+        self._drain_logs(invocation.request_id)
         if reply.get("type") == "error":
             return Outcome(payload=json.dumps(reply["error"]), error=True), True
         return Outcome(payload=str(reply["payload"])), True
@@ -189,8 +217,11 @@ class Container:
         return self._process.poll() is None
 
     def kill(self) -> None:
+        """Kill the worker and whatever it started (its own process group)."""
         if self._process.poll() is None:
             self._process.kill()
+        with contextlib.suppress(OSError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=5)
         if self._process.stdin:
@@ -264,7 +295,16 @@ class ContainerPool:
                 self._condition.notify_all()
             return None, Outcome.failure("Runtime.StartError", str(error))
         with self._condition:
-            self._all.append(container)
+            closed = self._closed
+            if closed:
+                self._count[spec.logical_id] -= 1
+            else:
+                self._all.append(container)
+        if closed:  # shut down while it started: nobody else would stop it
+            container.kill()
+            return None, Outcome.failure(
+                "Runtime.Unavailable", "the local Lambda is shutting down"
+            )
         failure = container.wait_ready()
         if failure is not None:
             self._release(container, usable=False)

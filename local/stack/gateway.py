@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -48,6 +49,18 @@ TOKEN_PATH = "/local/token"
 _BEARER = re.compile(r"^bearer\s+", re.IGNORECASE)
 
 
+def raw_path(scope: Scope) -> str:
+    """The request's path as sent, still percent-encoded (`/items/a%2Fb`).
+
+    API Gateway routes and fills `path`/`pathParameters` from this text, so an
+    encoded slash stays inside its segment; Starlette's `path` is already decoded.
+    """
+    raw = scope.get("raw_path")
+    if raw:
+        return bytes(raw).decode("latin-1")
+    return quote(str(scope.get("path", "/")), safe="/:@!$&'()*+,;=-._~")
+
+
 def _starlette_response(response: HttpResponse) -> Response:
     result = Response(content=response.body, status_code=response.status)
     for name, value in response.headers:
@@ -57,6 +70,16 @@ def _starlette_response(response: HttpResponse) -> Response:
             (name.lower().encode("latin-1"), value.encode("utf-8"))
         )
     return result
+
+
+def _failure(outcome: Outcome) -> str:
+    """`errorType: errorMessage` of a Lambda error, for the `api |` line."""
+    try:
+        body = json.loads(outcome.payload)
+        text = f"{body.get('errorType', 'Error')}: {body.get('errorMessage', '')}"
+    except (ValueError, AttributeError):
+        text = "error"
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -179,7 +202,7 @@ class Gateway:
     # ------------------------------------------------------------ the API
     async def _api(self, request: Request) -> tuple[Response, str]:
         request_id = str(uuid.uuid4())
-        path = request.url.path
+        path = raw_path(request.scope)
         resource = self.table.resource(path)
         if resource is None:
             return self._error(
@@ -262,7 +285,7 @@ class Gateway:
         if outcome.error:
             return self._error(
                 "DEFAULT_5XX", 502, "Internal server error", api, request_id
-            ), f"{route.function} failed"
+            ), f"{route.function} failed: {_failure(outcome)}"
         try:
             mapped = http_response(
                 json.loads(outcome.payload),

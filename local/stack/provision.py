@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -87,6 +87,7 @@ class Provisioner:
         self._creating: list[str] = []
         self.created: dict[str, list[str]] = {}
         self.found: dict[str, list[str]] = {}
+        self.schedules: set[tuple[str, str]] = set()  # (group, name) from the template
 
     # ------------------------------------------------------------ PhysicalIds
     def ref(self, logical_id: str) -> Any | None:
@@ -337,8 +338,24 @@ class Provisioner:
         self._record("schedule", logical_id, True)
         return {"Ref": name, "Arn": arn}
 
+    def prune_schedules(self, previous: Iterable[Iterable[str]]) -> list[str]:
+        """Delete the schedules an earlier template created and this one no longer
+        declares (a removed or renamed `ScheduleV2` event), as a stack update would.
+        `previous` is the `schedules` of the last run, kept by `--persist`."""
+        removed = []
+        for group, name in {(str(g), str(n)) for g, n in previous} - self.schedules:
+            try:
+                self.clients.client("scheduler").delete_schedule(
+                    Name=name, GroupName=group
+                )
+            except ClientError:
+                continue  # already gone (deleted by hand, or its group with it)
+            removed.append(f"{group}/{name}")
+        return sorted(removed)
+
     def put_schedule(self, name: str, properties: dict[str, Any]) -> str:
         """Create a schedule, or update it to the template's definition."""
+        self.schedules.add((str(properties.get("GroupName") or "default"), name))
         scheduler = self.clients.client("scheduler")
         arguments: dict[str, Any] = {
             "Name": name,

@@ -11,6 +11,10 @@ moto's Scheduler stores schedules but never fires or deletes them. The runner po
   `AWS::Events::Rule` with a `ScheduleExpression`) on their cadence from the stack's
   start.
 
+A schedule the app deletes, disables or updates after the runner read it but before
+its delivery leaves is not delivered (it is read again just before): cancelling or
+moving a snipe at the last moment must not fire the old one.
+
 Firing means delivering the target's `Input` (with Scheduler's `<aws.scheduler.*>`
 context attributes filled in) the way AWS does: a Lambda target is invoked
 asynchronously (Lambda's own retries and dead-letter queue then handle the
@@ -329,8 +333,33 @@ class ScheduleRunner:
             text = text.replace(placeholder, value)
         return text
 
+    def _superseded(self, schedule: Schedule) -> bool:
+        """Whether the app deleted, disabled or updated the schedule since the runner
+        read it: then this firing must not happen (an update fires at its new time).
+        """
+        if schedule.rule or self._clients is None:
+            return False
+        try:
+            raw = self._clients.client("scheduler").get_schedule(
+                Name=schedule.name, GroupName=schedule.group or "default"
+            )
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            return code == "ResourceNotFoundException"
+        return (
+            raw.get("State", "ENABLED") != "ENABLED"
+            or str(raw.get("LastModificationDate", "")) != schedule.version
+        )
+
     def _deliver(self, delivery: Delivery) -> None:
         schedule = delivery.schedule
+        if delivery.attempt == 0 and self._superseded(schedule):
+            self._console.line(
+                "scheduler",
+                f"schedule {schedule.name} was changed or deleted before it fired; "
+                "not delivered",
+            )
+            return
         execution_id = str(uuid.uuid4())
         payload = self._payload(delivery, execution_id)
         try:

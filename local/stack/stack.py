@@ -116,6 +116,7 @@ class LocalStack:
         self.identity: LocalIdentity | None = None
         self.snapshots: Snapshots | None = None
         self._extras: dict[str, Any] = {}
+        self._template_schedules: list[tuple[str, str]] = []
         self._sockets: dict[str, socket.socket] = {}
         self._executor = ThreadPoolExecutor(64, thread_name_prefix="invoke")
         self._pool: ContainerPool | None = None
@@ -171,7 +172,13 @@ class LocalStack:
         api_port = self._sockets["api"].getsockname()[1]
         issuer = config.issuer or f"http://{config.public_host}:{api_port}/local"
         key_path = config.persist / IDENTITY_KEY_FILE if config.persist else None
-        key, created = load_or_create_key(key_path)
+        try:
+            key, created = load_or_create_key(key_path)
+        except (OSError, ValueError) as error:
+            raise StartupError(
+                f"cannot use the identity key {key_path}: {error}. Delete it to "
+                "generate a new one (tokens issued with it stop working)."
+            ) from None
         self.identity = LocalIdentity(key, issuer, config.client_id)
         self.console.step(
             f"identity key {'generated' if created else 'loaded'} (issuer {issuer})"
@@ -202,6 +209,13 @@ class LocalStack:
             self.routes = api_routes(self.template, resolver)
             apis = list(rest_apis(self.template, resolver).values())
             self._create_schedule_events(provisioner)
+            for removed in provisioner.prune_schedules(
+                self._extras.get("template_schedules", [])
+            ):
+                self.console.step(
+                    f"schedule {removed} removed: no longer in the template"
+                )
+            self._template_schedules = sorted(provisioner.schedules)
             self.rules = template_rules(
                 self.functions,
                 self._event_rules(resolver),
@@ -408,7 +422,10 @@ class LocalStack:
             self.console.step(f"functions use the eBay emulator ({wired})")
 
     def _snapshot_extras(self) -> dict[str, Any]:
-        return {"scheduler": self.runner.export_state() if self.runner else {}}
+        return {
+            "scheduler": self.runner.export_state() if self.runner else {},
+            "template_schedules": [list(pair) for pair in self._template_schedules],
+        }
 
     def urls(self) -> dict[str, str]:
         host = self.config.public_host

@@ -237,6 +237,12 @@ def api_routes(template: dict[str, Any], resolver: Resolver) -> list[ApiRoute]:
             properties = resolver.resolve(
                 {k: v for k, v in raw.items() if k != "RestApiId"}
             )
+            missing = [key for key in ("Path", "Method") if key not in properties]
+            if missing:
+                raise TemplateError(
+                    f"{function_id}.{event_name}: an Api event needs "
+                    f"{' and '.join(missing)}"
+                )
             auth = properties.get("Auth") or {}
             authorizer = auth.get("Authorizer", api.default_authorizer)
             if authorizer == NO_AUTH:

@@ -66,7 +66,10 @@ TemplateLoader.add_constructor("!GetAtt", _construct_get_att)
 def load_template(path: Path) -> dict[str, Any]:
     """The template as plain data, intrinsics in their long form."""
     with path.open(encoding="utf-8") as stream:
-        document = yaml.load(stream, Loader=TemplateLoader)  # noqa: S506
+        try:
+            document = yaml.load(stream, Loader=TemplateLoader)  # noqa: S506
+        except yaml.YAMLError as error:  # a typo while editing the template
+            raise ValueError(f"not valid YAML: {error}") from None
     if not isinstance(document, dict) or "Resources" not in document:
         raise ValueError(f"{path} is not a CloudFormation template")
     return document

@@ -268,6 +268,26 @@ def start_stack(
     return stack
 
 
+def workers_of(stack: RunningStack) -> list[int]:
+    """Live worker processes (containers) of this stack, found by their endpoint.
+
+    Workers run in their own session, so an orphan would outlive the stack
+    unnoticed; `pgrep -f bootstrap.py` plus their environment tells them apart from
+    other stacks' workers. Linux only (reads /proc); elsewhere, none are found.
+    """
+    marker = f"AWS_ENDPOINT_URL={stack.aws}".encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if b"bootstrap.py" not in (entry / "cmdline").read_bytes():
+                continue
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def wait_until_healthy(stack: RunningStack) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:

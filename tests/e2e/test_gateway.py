@@ -244,10 +244,18 @@ def test_greedy_route_takes_the_rest_of_the_path_and_any_method(
         f"{stack.api}/probe/files/a/b/c.txt", headers=bearer(stack.token())
     )
 
+    encoded = httpx.get(
+        f"{stack.api}/probe/files/a%2Fb/c%20d.txt", headers=bearer(stack.token())
+    )
+
     event = response.json()["event"]
     assert event["resource"] == "/probe/files/{proxy+}"
     assert event["pathParameters"] == {"proxy": "a/b/c.txt"}
     assert event["httpMethod"] == "DELETE"
+    # As on AWS, `path` and `pathParameters` keep the request's percent-encoding.
+    raw = encoded.json()["event"]
+    assert raw["path"] == "/probe/files/a%2Fb/c%20d.txt"
+    assert raw["pathParameters"] == {"proxy": "a%2Fb/c%20d.txt"}
 
 
 def test_open_route_passes_bodies_and_no_authorizer(stack: RunningStack) -> None:

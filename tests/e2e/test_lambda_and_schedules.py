@@ -134,31 +134,49 @@ def test_a_one_time_schedule_fires_on_time_and_is_deleted(
 ) -> None:
     scheduler = stack.client("scheduler")
     expression, due = _at(2)
+    early, _ = _at(1)
     name = f"snipe-{uuid.uuid4().hex[:8]}"
-    scheduler.create_schedule(
-        Name=name,
-        GroupName=f"snipes-{STAGE}",
-        ScheduleExpression=expression,
-        ScheduleExpressionTimezone="UTC",
-        FlexibleTimeWindow={"Mode": "OFF"},
-        ActionAfterCompletion="DELETE",
-        Target={
-            "Arn": PROBE_ARN,
-            "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
-            "Input": json.dumps(
-                {
-                    "action": "record",
-                    "id": name,
-                    "schedule": "<aws.scheduler.schedule-arn>",
-                }
-            ),
-        },
-    )
+
+    def schedule(label: str, when: str, *, update: bool = False) -> None:
+        call = scheduler.update_schedule if update else scheduler.create_schedule
+        call(
+            Name=label,
+            GroupName=f"snipes-{STAGE}",
+            ScheduleExpression=when,
+            ScheduleExpressionTimezone="UTC",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            ActionAfterCompletion="DELETE",
+            Target={
+                "Arn": PROBE_ARN,
+                "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+                "Input": json.dumps(
+                    {
+                        "action": "record",
+                        "id": label,
+                        "schedule": "<aws.scheduler.schedule-arn>",
+                    }
+                ),
+            },
+        )
+
+    schedule(name, expression)
+    # The user edits one bid (its snipe moves later) and cancels another.
+    schedule(f"{name}-moved", early)
+    schedule(f"{name}-moved", expression, update=True)
+    schedule(f"{name}-cancelled", early)
+    scheduler.delete_schedule(Name=f"{name}-cancelled", GroupName=f"snipes-{STAGE}")
+    # Like AWS, the embedded Scheduler refuses what it could never run.
+    with pytest.raises(ClientError) as refused:
+        schedule(f"{name}-bad", expression.replace(")", "Z)"))
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
 
     (record,) = wait_for(lambda: records(probe_dir, name), timeout=10)
 
     assert due <= record["at"] <= due + 2.0, record["at"] - due
     assert record["event"]["schedule"].endswith(f"schedule/snipes-{STAGE}/{name}")
+    (moved,) = wait_for(lambda: records(probe_dir, f"{name}-moved"), timeout=5)
+    assert due <= moved["at"] <= due + 2.0, moved["at"] - due
+    assert records(probe_dir, f"{name}-cancelled") == []
 
     def deleted() -> bool:
         try:
@@ -170,6 +188,7 @@ def test_a_one_time_schedule_fires_on_time_and_is_deleted(
     wait_for(deleted, timeout=5)
     time.sleep(0.6)
     assert len(records(probe_dir, name)) == 1
+    assert len(records(probe_dir, f"{name}-moved")) == 1
 
 
 def test_a_failing_target_is_retried_then_lands_in_the_function_dlq(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -12,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.support import ROOT, free_ports, start_stack
+from local.template.loader import load_template
+from tests.e2e.support import ROOT, free_ports, start_stack, workers_of
 
 pytestmark = pytest.mark.slow
 
@@ -53,19 +55,36 @@ def test_ctrl_c_stops_cleanly_and_persisted_state_survives_a_restart(
     tmp_path: Path,
 ) -> None:
     template = ROOT / "template.yaml"
+    # The first run's template also declares a schedule; the second's no longer does.
+    with_schedule = load_template(template)
+    events = with_schedule["Resources"]["UserManagementFunction"]["Properties"][
+        "Events"
+    ]
+    events["Dropped"] = {
+        "Type": "ScheduleV2",
+        "Properties": {"ScheduleExpression": "rate(1 day)"},
+    }
+    first_template = tmp_path / "first.json"
+    first_template.write_text(json.dumps(with_schedule))
     state = tmp_path / "state"
     issuer = ("--issuer", "http://localhost:3000/local")  # ports differ per start
-    first = start_stack(tmp_path, template=template, persist=state, extra=issuer)
+    first = start_stack(tmp_path, template=first_template, persist=state, extra=issuer)
+    scheduled = first.client("scheduler").list_schedules()["Schedules"]
+    assert [s["Name"] for s in scheduled] == ["UserManagementFunctionDropped"]
     token = first.token("erin")
     created = httpx.get(
         f"{first.api}/users/profile", headers={"Authorization": f"Bearer {token}"}
     ).json()
+    workers = workers_of(first)
 
     started = time.monotonic()
     code = first.stop(signal.SIGINT)
 
     assert code == 0, first.log()
     assert time.monotonic() - started < 10
+    if Path("/proc").is_dir():
+        assert workers, "the profile request ran in a worker"
+        assert workers_of(first) == []  # no orphan container after Ctrl-C
     assert "Traceback" not in first.log()
     assert "stopped" in first.log()
     assert (state / "aws-state.pickle").exists()
@@ -78,5 +97,7 @@ def test_ctrl_c_stops_cleanly_and_persisted_state_survives_a_restart(
         assert again.status_code == 200, second.log()
         assert again.json()["createdAt"] == created["createdAt"]
         assert "kept" in second.log()
+        assert second.client("scheduler").list_schedules()["Schedules"] == []
+        assert "UserManagementFunctionDropped removed" in second.log()
     finally:
         assert second.stop(signal.SIGTERM) == 0

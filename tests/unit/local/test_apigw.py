@@ -239,6 +239,8 @@ def test_base64_bodies_decode_only_for_binary_media_types() -> None:
         {"statusCode": 200, "headers": {"X": None}},
         {"statusCode": 200, "isBase64Encoded": "maybe"},
         {"statusCode": 99},
+        {"body": "no statusCode"},
+        {},
     ],
 )
 def test_malformed_responses(result: Any) -> None:
@@ -295,6 +297,10 @@ def test_preflight_from_cors_settings() -> None:
     )
     assert response.header("Access-Control-Max-Age") == "600"
     assert response.header("Access-Control-Allow-Credentials") is None
+    assert (response.header("Content-Type"), response.body) == (
+        "application/json",
+        b"{}",
+    )
 
 
 def test_request_time_format() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
 from local.stack.cli import config_from, parser
 from local.stack.config import StackConfig, container_environment
+from local.stack.console import Console
+from local.stack.stack import LocalStack, StartupError
 from local.template.functions import FunctionSpec
 from tests.support.handlers import ROOT
 
@@ -119,3 +122,37 @@ def test_container_environment_layers_local_settings_over_the_template(
     assert environment["USERS_TABLE"] == "override"
     assert "X" not in environment
     assert "AWS_PROFILE" not in environment
+
+
+@pytest.mark.parametrize(
+    ("template_text", "key_text", "expected"),
+    [
+        ("Resources:\n  Fn: [\n", None, "not valid YAML"),
+        ("Resources: {}\n", "not a key", "Delete it to generate a new one"),
+    ],
+)
+def test_startup_problems_are_one_clear_error(
+    tmp_path: Path, template_text: str, key_text: str | None, expected: str
+) -> None:
+    # A broken template or identity key stops `make dev` with a sentence (exit 1),
+    # not a traceback, and leaves nothing running.
+    template = tmp_path / "template.yaml"
+    template.write_text(template_text)
+    state = tmp_path / "state"
+    if key_text is not None:
+        state.mkdir()
+        (state / "identity-key.pem").write_text(key_text)
+    config = StackConfig(
+        template=template,
+        base_dir=tmp_path,
+        api_port=0,
+        aws_port=0,
+        lambda_port=0,
+        ebay_port=None,
+        persist=state,
+    )
+    stack = LocalStack(config, Console(io.StringIO()))
+
+    with pytest.raises(StartupError, match=expected):
+        stack.prepare()
+    assert stack.aws is None

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from local.stack import containers
 from local.stack.config import StackConfig, container_environment
 from local.stack.console import Console
 from local.stack.containers import ContainerPool, Invocation, Outcome
@@ -30,9 +33,19 @@ def handler(event, context):
     if action == "fail":
         raise ValueError("bad input")
     if action == "sleep":
+        if event.get("child"):
+            import subprocess
+            sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+            child = subprocess.Popen(sleeper)
+            with open(event["child"], "w") as stream:
+                stream.write(str(child.pid))
         time.sleep(event["seconds"])
     if action == "exit":
         sys.exit(3)
+    if action == "chatty":
+        for number in range(event["lines"]):
+            print(f"line {number}")
+        print("to stderr", file=sys.stderr)
     if action == "unserialisable":
         return {"when": object()}
     print(json.dumps({"level": "INFO", "message": "hello from the handler"}))
@@ -132,6 +145,19 @@ def test_the_handler_runs_with_a_lambda_context_and_its_environment(
     assert "Init Duration" in logs
 
 
+def test_an_invocation_returns_after_its_output_is_printed(
+    pool: ContainerPool, tmp_path: Path, output: io.StringIO
+) -> None:
+    spec = spec_for(tmp_path / "fn", HANDLER)
+
+    run(pool, spec, {"action": "chatty", "lines": 3000}, request_id="chatty")
+
+    logs = output.getvalue()
+    assert "line 2999" in logs
+    assert logs.index("line 2999") < logs.index("to stderr")
+    assert logs.index("to stderr") < logs.index("REPORT RequestId: chatty")
+
+
 def test_a_warm_container_is_reused(pool: ContainerPool, tmp_path: Path) -> None:
     spec = spec_for(tmp_path / "fn", HANDLER)
 
@@ -158,17 +184,75 @@ def test_a_handler_error_is_a_lambda_error_and_the_container_survives(
     assert json.loads(run(pool, spec, {}).payload)["pid"] == before
 
 
+def running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc (macOS): ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return "\nState:\tZ" not in status
+
+
 def test_a_timeout_kills_the_container(pool: ContainerPool, tmp_path: Path) -> None:
     spec = spec_for(tmp_path / "fn", HANDLER, timeout_s=1)
     before = json.loads(run(pool, spec, {}).payload)["pid"]
+    child_file = tmp_path / "child.pid"
 
-    outcome = run(pool, spec, {"action": "sleep", "seconds": 5}, request_id="slow")
+    outcome = run(
+        pool,
+        spec,
+        {"action": "sleep", "seconds": 5, "child": str(child_file)},
+        request_id="slow",
+    )
 
     assert outcome.error
     error = json.loads(outcome.payload)
     assert error["errorType"] == "Sandbox.Timedout"
     assert "Task timed out after 1.00 seconds" in error["errorMessage"]
     assert json.loads(run(pool, spec, {}).payload)["pid"] != before
+    # What the handler started dies with its container (Lambda freezes the whole
+    # sandbox): no orphan keeps running after a timeout or Ctrl-C.
+    child = int(child_file.read_text())
+    deadline = time.monotonic() + 2
+    while running(child) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not running(child)
+
+
+def test_a_container_started_during_shutdown_is_stopped(
+    tmp_path: Path, output: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[containers.Container] = []
+
+    class Recorded(containers.Container):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(containers, "Container", Recorded)
+    config = StackConfig(template=tmp_path / "t.yaml", base_dir=tmp_path)
+    pool: ContainerPool
+
+    def environment(spec: FunctionSpec) -> dict[str, str]:
+        pool.close()  # Ctrl-C arrives while the container is being started
+        return container_environment(
+            spec, config=config, aws_url="http://127.0.0.1:1", lambda_url="http://x"
+        )
+
+    pool = ContainerPool(environment, Console(output))
+    spec = spec_for(tmp_path / "fn", HANDLER)
+
+    outcome = run(pool, spec, {})
+
+    assert json.loads(outcome.payload)["errorType"] == "Runtime.Unavailable"
+    assert len(started) == 1
+    assert not started[0].alive
 
 
 @pytest.mark.parametrize(

@@ -100,6 +100,7 @@ def client(
     identity: LocalIdentity,
     lambdas: Lambdas,
     routes: list[tuple[str, str, str | None, int]],
+    console: Console | None = None,
     **api_changes: Any,
 ) -> Web:
     the_api = api(**api_changes)
@@ -118,7 +119,7 @@ def client(
         ],
         lambdas,  # type: ignore[arg-type]
         identity,
-        Console(io.StringIO()),
+        console or Console(io.StringIO()),
         ThreadPoolExecutor(4),
         account_id="123456789012",
     )
@@ -203,3 +204,56 @@ def test_response_headers_are_sent_as_the_function_set_them(
     assert response.headers.get_list("set-cookie") == ["a=1", "b=2"]
     assert response.headers["content-type"] == "text/plain"
     assert response.headers["x-amzn-requestid"]
+
+
+def test_path_and_path_parameters_arrive_percent_encoded(
+    identity: LocalIdentity,
+) -> None:
+    # A REST API routes on the path as sent and passes `path`/`pathParameters` on
+    # undecoded (live capture: `/capture/space%20value` -> `proxy:
+    # "capture/space%20value"`); an encoded slash stays inside its segment.
+    lambdas = Lambdas()
+    web = client(
+        identity,
+        lambdas,
+        [
+            ("/items/{itemId}", "GET", None, 29000),
+            ("/files/{proxy+}", "GET", None, 29000),
+        ],
+    )
+
+    item = web.get("/items/v1%7C123%2F0%20x?q=a%20b+c")
+    files = web.get("/files/a%20b/c%2Fd")
+
+    assert (item.status_code, files.status_code) == (200, 200)
+    event, greedy = lambdas.events
+    assert event["path"] == "/items/v1%7C123%2F0%20x"
+    assert event["pathParameters"] == {"itemId": "v1%7C123%2F0%20x"}
+    assert event["requestContext"]["path"] == "/dev/items/v1%7C123%2F0%20x"
+    assert event["queryStringParameters"] == {"q": "a b c"}
+    assert greedy["pathParameters"] == {"proxy": "a%20b/c%2Fd"}
+
+
+def test_a_response_without_status_code_is_502(identity: LocalIdentity) -> None:
+    web = client(identity, Lambdas({"body": "hello"}), [("/x", "GET", None, 29000)])
+
+    response = web.get("/x")
+
+    assert response.status_code == 502
+    assert response.json() == {"message": "Internal server error"}
+
+
+def test_a_502_names_the_lambda_error_in_the_log(identity: LocalIdentity) -> None:
+    # A function that cannot run (CodeUri missing) answers 502 like AWS; the log
+    # line says why instead of a bare "failed".
+    class Broken(Lambdas):
+        def invoke(self, spec: FunctionSpec, payload: str, **_: Any) -> Outcome:
+            return Outcome.failure(
+                "Runtime.InvalidEntrypoint", "CodeUri fn/ is missing"
+            )
+
+    output = io.StringIO()
+    web = client(identity, Broken(), [("/x", "GET", None, 29000)], Console(output))
+
+    assert web.get("/x").status_code == 502
+    assert "Runtime.InvalidEntrypoint: CodeUri fn/ is missing" in output.getvalue()

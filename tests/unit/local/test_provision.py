@@ -140,3 +140,38 @@ def test_a_table_that_drifted_from_the_template_is_rebuilt(
     table = dynamodb.describe_table(TableName="ebay-sniper-bids-local")["Table"]
     assert table["GlobalSecondaryIndexes"]
     assert provisioner.table_drift(resolver) == []
+
+
+def test_schedules_the_template_no_longer_declares_are_removed(
+    aws: AwsClients, template: dict[str, Any]
+) -> None:
+    # First run: the template declares a schedule (a ScheduleV2 event or an
+    # AWS::Scheduler::Schedule). Second run: it was renamed; the old one must not
+    # keep firing from the persisted state, and the app's own schedules stay.
+    target = {
+        "Arn": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "RoleArn": "arn:aws:iam::123456789012:role/r",
+    }
+    first, _ = provision(aws, template)
+    first.put_schedule(
+        "Nightly", {"ScheduleExpression": "rate(1 day)", "Target": target}
+    )
+    aws.client("scheduler").create_schedule(
+        Name="bid-1",
+        GroupName="snipes",
+        ScheduleExpression="at(2030-01-01T00:00:00)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target=target,
+    )
+    second, _ = provision(aws, template)
+    second.put_schedule(
+        "NightlyRenamed",
+        {"ScheduleExpression": "rate(1 day)", "Target": target, "GroupName": "snipes"},
+    )
+
+    removed = second.prune_schedules(sorted(first.schedules))
+
+    assert removed == ["default/Nightly"]
+    names = {s["Name"] for s in aws.client("scheduler").list_schedules()["Schedules"]}
+    assert names == {"NightlyRenamed", "bid-1"}
+    assert second.prune_schedules(sorted(second.schedules)) == []

@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from local.stack.aws import AwsClients
+from local.stack.aws import AwsClients, enforce_scheduler_rules
 from local.stack.console import Console
 from local.stack.lambda_service import FunctionNotFound
 from local.stack.scheduler import ScheduleRunner, template_rules
@@ -330,3 +330,144 @@ def test_the_runner_thread_starts_and_stops(aws: AwsClients) -> None:
     runner.stop()
 
     assert boto3.client("scheduler").list_schedule_groups()["ScheduleGroups"]
+
+
+class Deferred:
+    """An executor whose work waits for `run()` (the stack's pool, busy)."""
+
+    def __init__(self) -> None:
+        self.work: list[tuple[Any, tuple[Any, ...]]] = []
+
+    def submit(self, function: Any, *arguments: Any) -> None:
+        self.work.append((function, arguments))
+
+    def run(self) -> None:
+        work, self.work = self.work, []
+        for function, arguments in work:
+            function(*arguments)
+
+
+def move(aws: AwsClients, name: str, expression: str, **options: Any) -> None:
+    aws.client("scheduler").update_schedule(
+        Name=name,
+        GroupName="snipes",
+        ScheduleExpression=expression,
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": TARGET, "RoleArn": ROLE, "Input": '{"n": 2}'},
+        **options,
+    )
+
+
+def test_a_schedule_deleted_or_moved_as_it_fires_is_not_delivered(
+    aws: AwsClients,
+) -> None:
+    # The runner has read both schedules and found them due, but the delivery
+    # waits for a worker; meanwhile the app cancels one bid and edits the other.
+    clock, lambdas, executor = Clock(T0 + 10), Lambdas(), Deferred()
+    runner = ScheduleRunner(
+        lambdas, Console(io.StringIO()), clients=aws, clock=clock, executor=executor
+    )
+    create(aws, "cancelled", at(10), Input='{"n": 1}')
+    create(aws, "edited", at(10), Input='{"n": 1}')
+    runner.poll_once()
+    assert len(executor.work) == 2
+
+    aws.client("scheduler").delete_schedule(Name="cancelled", GroupName="snipes")
+    move(aws, "edited", at(60))
+    executor.run()
+    assert lambdas.calls == []
+
+    clock.now = T0 + 59
+    runner.poll_once()
+    executor.run()
+    assert lambdas.calls == []
+    clock.now = T0 + 60
+    runner.poll_once()
+    executor.run()
+    assert [event for _, event in lambdas.calls] == [{"n": 2}]
+
+
+@pytest.fixture
+def strict(aws: AwsClients) -> Iterator[AwsClients]:
+    undo = enforce_scheduler_rules()
+    yield aws
+    undo()
+
+
+@pytest.mark.parametrize(
+    ("expression", "zone"),
+    [
+        ("at(2026-11-25T10:00:00Z)", "UTC"),
+        ("at(2026-11-25T10:00:00.000)", "UTC"),
+        ("at(2026-11-25 10:00:00)", "UTC"),
+        ("rate(1 minutes)", "UTC"),
+        ("at(2026-11-25T10:00:00)", "Mars/Olympus"),
+    ],
+)
+def test_moto_refuses_expressions_aws_refuses(
+    strict: AwsClients, expression: str, zone: str
+) -> None:
+    with pytest.raises(ClientError) as refused:
+        create(strict, "bad", expression, options={"ScheduleExpressionTimezone": zone})
+    with pytest.raises(ClientError) as refused_update:
+        create(strict, "good", at(10))
+        move(strict, "good", expression, ScheduleExpressionTimezone=zone)
+
+    for error in (refused.value, refused_update.value):
+        assert error.response["Error"]["Code"] == "ValidationException"
+    assert not exists(strict, "bad")
+
+
+def test_a_schedule_in_an_unknown_group_is_not_found(strict: AwsClients) -> None:
+    with pytest.raises(ClientError) as refused:
+        strict.client("scheduler").create_schedule(
+            Name="lost",
+            GroupName="no-such-group",
+            ScheduleExpression=at(10),
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": TARGET, "RoleArn": ROLE},
+        )
+
+    assert refused.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_an_update_resets_what_it_leaves_out_as_aws_does(strict: AwsClients) -> None:
+    # UpdateSchedule replaces the schedule: ActionAfterCompletion left out becomes
+    # NONE (the schedule then stays after firing), State becomes ENABLED.
+    create(strict, "bid-1", at(10), options={"ActionAfterCompletion": "DELETE"})
+    create(strict, "bid-2", at(10), options={"ActionAfterCompletion": "DELETE"})
+
+    move(strict, "bid-1", at(20))
+    move(strict, "bid-2", at(20), ActionAfterCompletion="DELETE")
+    clock, lambdas = Clock(T0 + 20), Lambdas()
+    runner = ScheduleRunner(
+        lambdas, Console(io.StringIO()), clients=strict, clock=clock
+    )
+    runner.poll_once()
+
+    scheduler = strict.client("scheduler")
+    kept = scheduler.get_schedule(Name="bid-1", GroupName="snipes")
+    assert kept.get("ActionAfterCompletion", "NONE") == "NONE"
+    assert kept["State"] == "ENABLED"
+    assert not exists(strict, "bid-2")
+    assert len(lambdas.calls) == 2
+
+
+def test_at_in_a_time_zone_fires_at_that_local_time(aws: AwsClients) -> None:
+    # 10:00:10 in Paris is 09:00:10 UTC in November (CET, UTC+1).
+    clock, lambdas = Clock(T0 - 3600 + 9), Lambdas()
+    runner = ScheduleRunner(lambdas, Console(io.StringIO()), clients=aws, clock=clock)
+    create(
+        aws,
+        "paris",
+        at(10),
+        Input='{"n": 1}',
+        options={"ScheduleExpressionTimezone": "Europe/Paris"},
+    )
+
+    runner.poll_once()
+    assert lambdas.calls == []
+    clock.now = T0 - 3600 + 10
+    runner.poll_once()
+
+    assert [event for _, event in lambdas.calls] == [{"n": 1}]

@@ -146,6 +146,25 @@ def test_an_event_naming_an_undeclared_authorizer_is_an_error(
         api_routes(broken, Resolver(broken))
 
 
+def test_an_api_event_without_path_or_method_is_an_error(
+    template: dict[str, Any],
+) -> None:
+    broken = copy.deepcopy(template)
+    events = broken["Resources"]["UserManagementFunction"]["Properties"]["Events"]
+    del events["Health"]["Properties"]["Path"]
+
+    with pytest.raises(TemplateError, match=r"UserManagementFunction\.Health.*Path"):
+        api_routes(broken, Resolver(broken))
+
+
+def test_a_template_that_is_not_yaml_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources:\n  Fn: [\n")
+
+    with pytest.raises(ValueError, match=r"(?s)not valid YAML.*line 3"):
+        load_template(path)
+
+
 def test_tables_resolve_through_the_resolver_or_the_stage(
     template: dict[str, Any],
 ) -> None:
