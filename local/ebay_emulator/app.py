@@ -14,6 +14,7 @@ from local.ebay_emulator.api import (
     consent,
     identity,
     item_page,
+    notification,
     offer,
     token,
 )
@@ -35,6 +36,7 @@ EBAY_ROUTES = [
     Route(OFFER + "/place_proxy_bid", offer.place_proxy_bid, methods=["POST"]),
     Route(OFFER, offer.get_bidding, methods=["GET"]),
     Route("/itm/{item_id}", item_page.view_item, methods=["GET"]),
+    *notification.EBAY_ROUTES,
 ]
 
 
@@ -52,7 +54,7 @@ def create_app(
         raise ValueError("give the clock to EmulatorState, or pass only a clock")
     emulator_state = state if state is not None else EmulatorState(clock)
     app = Starlette(
-        routes=[*EBAY_ROUTES, *admin.ROUTES],
+        routes=[*EBAY_ROUTES, *admin.ROUTES, *notification.ADMIN_ROUTES],
         middleware=[Middleware(EmulatorMiddleware, state=emulator_state)],
         exception_handlers={Refusal: _refused},
     )

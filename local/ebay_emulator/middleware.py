@@ -26,6 +26,7 @@ REST_DOMAINS = (
     ("/buy/offer/", "API_OFFER", 120000),
     ("/buy/browse/", "API_BROWSE", 11000),
     ("/commerce/identity/", "API_IDENTITY", 140000),
+    ("/commerce/notification/", "API_NOTIFICATION", 195000),
 )
 
 

@@ -20,6 +20,12 @@ from local.ebay_emulator import auction
 from local.ebay_emulator.auction import Bid, Listing, ListingType
 from local.ebay_emulator.clock import Clock, ShiftedClock, SystemClock
 from local.ebay_emulator.faults import FaultBook
+from local.ebay_emulator.notifications import (
+    NotificationSigner,
+    SignedNotice,
+    account_deletion_notice,
+    sign_notice,
+)
 from local.ebay_emulator.oauth import Grant, OAuthApp, TokenStore
 from local.ebay_emulator.timefmt import round_to_millis
 
@@ -61,7 +67,8 @@ def legacy_id(item_id: str) -> str:
 
 
 class EmulatorState:
-    """Users, listings, watch lists, OAuth apps and tokens, faults, and a journal."""
+    """Users, listings, watch lists, OAuth apps and tokens, faults, a journal, and
+    the key that signs notifications (made once, kept across resets)."""
 
     def __init__(
         self, clock: Clock | None = None, *, app: OAuthApp | None = None
@@ -69,6 +76,7 @@ class EmulatorState:
         self.lock = threading.RLock()
         self.clock = ShiftedClock(clock if clock is not None else SystemClock())
         self.default_app = app if app is not None else OAuthApp()
+        self.notification_signer = NotificationSigner()
         self.reset()
 
     def reset(self) -> None:
@@ -153,6 +161,14 @@ class EmulatorState:
             return self.tokens.issue_user_tokens(
                 app, username, scopes if scopes is not None else app.scopes, self.now()
             )
+
+    def account_deletion_notice(self, username: str) -> SignedNotice:
+        """The signed MARKETPLACE_ACCOUNT_DELETION notice eBay would send when
+        this user closes their account (the user stays: tokens still work)."""
+        with self.lock:
+            user = self.user(username)
+            notice = account_deletion_notice(user.username, user.user_id, self.now())
+        return sign_notice(self.notification_signer, notice)
 
     # Listings ---------------------------------------------------------------
 

@@ -6,13 +6,14 @@ composes a service the same way and tests can build services by hand.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 
-from sniper.ebay import EbayClient
+from sniper.ebay import EbayClient, load_app_credentials
 from sniper.repositories.ebay_links import EbayLinkRepository
 from sniper.repositories.oauth_states import OAuthStateRepository
 from sniper.repositories.partitions import UserPartition
 from sniper.repositories.users import UsersRepository
+from sniper.services.account_deletion import AccountDeletionService
 from sniper.services.ebay_accounts import EbayAccountService
 from sniper.services.ebay_tokens import UserTokenProvider
 from sniper.services.users import UserService
@@ -65,6 +66,18 @@ def wishlist_service() -> WishlistService:
     return WishlistService(user_tokens(), ebay_client())
 
 
+@cache
+def account_deletion_service() -> AccountDeletionService:
+    """eBay's account deletion notices; the keyset secret is read on each use
+    (Parameters caches it five minutes), so a rotated token is picked up."""
+    client = ebay_client()
+    return AccountDeletionService(
+        links=ebay_links(),
+        ebay=client,
+        credentials=partial(load_app_credentials, client.settings.secret_arn),
+    )
+
+
 def reset() -> None:
     """Forget every built service; tests rebuild them against a fresh mock."""
     for builder in (
@@ -74,5 +87,6 @@ def reset() -> None:
         user_service,
         ebay_account_service,
         wishlist_service,
+        account_deletion_service,
     ):
         builder.cache_clear()

@@ -15,10 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import httpx
 import pytest
+from aws_lambda_powertools.utilities import parameters
 
 from local.ebay_emulator import OAuthApp
 
 APP = OAuthApp()
+APP_SECRET_NAME = "ebay-sniper/test/ebay-app"
 
 
 @dataclass
@@ -46,6 +48,20 @@ class EbayWorld:
     def fault(self, **spec: Any) -> None:
         self.admin("POST", "/faults", json=spec)
 
+    def app_secret(self, **fields: str | None) -> None:
+        """Change fields of the app keyset secret (None removes one), as an
+        operator would with put-secret-value, and drop the functions' cached copy."""
+        manager = boto3.client("secretsmanager")
+        value = json.loads(
+            manager.get_secret_value(SecretId=APP_SECRET_NAME)["SecretString"]
+        )
+        value.update(fields)
+        value = {name: v for name, v in value.items() if v is not None}
+        manager.put_secret_value(
+            SecretId=APP_SECRET_NAME, SecretString=json.dumps(value)
+        )
+        parameters.clear_caches()
+
     def consent(self, auth_url: str, username: str) -> dict[str, str]:
         """Do what a browser does on eBay's consent page; return code and state."""
         page = self.http.get(auth_url)
@@ -65,7 +81,7 @@ def point_functions_at(
 ) -> str:
     """Set a function's eBay environment to the emulator; returns the KMS key ARN."""
     secret_arn = boto3.client("secretsmanager").create_secret(
-        Name="ebay-sniper/test/ebay-app",
+        Name=APP_SECRET_NAME,
         SecretString=json.dumps(
             {
                 "clientId": app.client_id,

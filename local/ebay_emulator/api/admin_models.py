@@ -118,3 +118,18 @@ class NewFault(AdminModel):
 
 class ClockChange(AdminModel):
     advance_seconds: float = Field(ge=0)
+
+
+# An http(s) URL: eBay itself insists on https; the emulator also posts to http.
+ENDPOINT_URL = r"^https?://[^\s/?#]+[^\s#]*$"
+
+
+class DeletionNoticeRequest(AdminModel):
+    username: str = Field(min_length=1)
+    endpoint: str = Field(pattern=ENDPOINT_URL)
+
+
+class ChallengeRequest(AdminModel):
+    endpoint: str = Field(pattern=ENDPOINT_URL)
+    # What eBay's developer portal accepts as a verification token.
+    verification_token: str = Field(pattern=r"^[A-Za-z0-9_-]{32,80}$")

@@ -1,4 +1,5 @@
-"""The eBay client: OAuth, Identity, Trading (watch list), Browse and Offer.
+"""The eBay client: OAuth, Identity, Trading (watch list), Browse, Offer and the
+Notification API (account deletion notices: challenge, signature, public key).
 
 Importing this package makes no network or AWS call: the HTTP client, the
 settings and the app credentials are all created on first use.
@@ -6,6 +7,7 @@ settings and the app credentials are all created on first use.
 
 from sniper.ebay.client import EbayClient, default_client
 from sniper.ebay.config import (
+    DeletionEndpoint,
     EbayAppCredentials,
     EbayEndpoints,
     EbayEnvironment,
@@ -37,6 +39,18 @@ from sniper.ebay.models import (
     UserTokens,
     WatchedItem,
 )
+from sniper.ebay.notification import (
+    MARKETPLACE_ACCOUNT_DELETION,
+    SIGNATURE_HEADER,
+    EbayPublicKeyNotFound,
+    NotificationPublicKey,
+    NotificationSignatureError,
+    SignatureHeader,
+    challenge_response,
+    parse_signature_header,
+    signed_forms,
+    verify_signature,
+)
 from sniper.ebay.oauth import (
     API_SCOPE,
     APPLICATION_SCOPES,
@@ -51,10 +65,13 @@ __all__ = [
     "APPLICATION_SCOPES",
     "BUY_OFFER_AUCTION_SCOPE",
     "IDENTITY_READONLY_SCOPE",
+    "MARKETPLACE_ACCOUNT_DELETION",
+    "SIGNATURE_HEADER",
     "USER_SCOPES",
     "AccessToken",
     "BidRejection",
     "Bidding",
+    "DeletionEndpoint",
     "EbayAppCredentials",
     "EbayAuthError",
     "EbayBidRejected",
@@ -69,17 +86,25 @@ __all__ = [
     "EbayItemNotFound",
     "EbayNoBiddingActivity",
     "EbayPermanentError",
+    "EbayPublicKeyNotFound",
     "EbayRateLimited",
     "EbaySettings",
     "EbayTimeout",
     "EbayTransientError",
     "EbayUser",
     "ItemDetails",
+    "NotificationPublicKey",
+    "NotificationSignatureError",
     "ProxyBid",
     "Seller",
+    "SignatureHeader",
     "UserTokens",
     "WatchedItem",
     "call_with_retries",
+    "challenge_response",
     "default_client",
     "load_app_credentials",
+    "parse_signature_header",
+    "signed_forms",
+    "verify_signature",
 ]

@@ -2,8 +2,8 @@
 
 Callers (handlers, services) hold one client per container, from
 ``default_client()``; tests build their own with injected settings, credentials,
-HTTP client and clock. The client owns the application-token cache and the
-last observed offset of eBay's clock.
+HTTP client and clock. The client owns the application-token cache, the cache of
+eBay's notification public keys and the last observed offset of eBay's clock.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
+from typing import TypeVar
 
 import httpx
 
-from sniper.ebay import browse, identity, offer, trading
+from sniper.ebay import browse, identity, notification, offer, trading
 from sniper.ebay.config import EbaySettings, load_app_credentials
 from sniper.ebay.errors import EbayAuthError
 from sniper.ebay.http import EbayTransport, Timeout
@@ -27,8 +28,11 @@ from sniper.ebay.models import (
     UserTokens,
     WatchedItem,
 )
+from sniper.ebay.notification import NotificationPublicKey, PublicKeyCache
 from sniper.ebay.oauth import USER_SCOPES, CredentialsSource, EbayOAuth
 from sniper.money import Money
+
+T = TypeVar("T")
 
 
 class EbayClient:
@@ -52,6 +56,7 @@ class EbayClient:
             self._transport,
             clock=clock,
         )
+        self._public_keys = PublicKeyCache(clock=clock)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EbayClient:
@@ -150,7 +155,7 @@ class EbayClient:
             )
         )
 
-    def _with_app_token(self, call: Callable[[str], ItemDetails]) -> ItemDetails:
+    def _with_app_token(self, call: Callable[[str], T]) -> T:
         # eBay can drop an application token before its announced expiry: on
         # a refusal, fetch a new one and try once more.
         try:
@@ -158,6 +163,23 @@ class EbayClient:
         except EbayAuthError:
             self._oauth.invalidate_application_token()
             return call(self._oauth.application_token())
+
+    # Notification -----------------------------------------------------------
+
+    def get_public_key(
+        self, key_id: str, *, timeout: Timeout | None = None
+    ) -> NotificationPublicKey:
+        """eBay's key ``key_id`` for checking a notification's signature, fetched
+        once an hour at most (``EbayPublicKeyNotFound`` if eBay has no such key)."""
+        notification.check_key_id(key_id)
+        return self._public_keys.get(
+            key_id,
+            lambda: self._with_app_token(
+                lambda token: notification.get_public_key(
+                    self._transport, self._endpoints, token, key_id, timeout=timeout
+                )
+            ),
+        )
 
     # Offer ------------------------------------------------------------------
 

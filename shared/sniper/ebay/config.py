@@ -3,12 +3,14 @@
 Hosts follow ``EBAY_ENVIRONMENT`` (sandbox or production); each can be overridden
 so that the local stack can point every call at one emulator origin. The app's
 keys (client id, client secret, RuName) come only from a Secrets Manager secret
-(``SECRET_ARN``), never from plain environment variables.
+(``SECRET_ARN``), never from plain environment variables; so do the verification
+token and endpoint URL registered for eBay's account deletion notifications.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
@@ -131,15 +133,70 @@ def _base_url(variable: str, value: str) -> str:
     return value.strip().rstrip("/")
 
 
+VERIFICATION_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,80}")
+"""What eBay's developer portal accepts as a deletion endpoint's verification token."""
+
+
+class DeletionEndpoint(BaseModel):
+    """What the app registered with eBay for account deletion notifications: the
+    endpoint URL, exactly as registered, and its verification token."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    verification_token: SecretStr
+
+
 class EbayAppCredentials(BaseModel):
     """The app's eBay keyset: the secret's JSON
-    ``{"clientId": ..., "clientSecret": ..., "ruName": ...}``."""
+    ``{"clientId": ..., "clientSecret": ..., "ruName": ...}``, optionally with
+    ``"verificationToken"`` and ``"deletionEndpointUrl"`` (account deletion
+    notifications; checked only when used, so a slip there never stops linking)."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
     client_id: str = Field(alias="clientId", min_length=1)
     client_secret: SecretStr = Field(alias="clientSecret", min_length=1)
     ru_name: str = Field(alias="ruName", min_length=1)
+    verification_token: SecretStr | None = Field(
+        default=None, alias="verificationToken"
+    )
+    deletion_endpoint_url: str | None = Field(default=None, alias="deletionEndpointUrl")
+
+    def deletion_endpoint(self) -> DeletionEndpoint:
+        """The registered deletion endpoint; ``EbayConfigError`` naming the field
+        when it is missing or is not what eBay's portal accepts."""
+        token = (
+            self.verification_token.get_secret_value()
+            if self.verification_token
+            else ""
+        )
+        url = (self.deletion_endpoint_url or "").strip()
+        missing = [
+            name
+            for name, value in (
+                ("verificationToken", token),
+                ("deletionEndpointUrl", url),
+            )
+            if not value
+        ]
+        if missing:
+            raise EbayConfigError(
+                "account deletion notifications are not configured: the eBay secret "
+                f"lacks {' and '.join(missing)}"
+            )
+        if not VERIFICATION_TOKEN_PATTERN.fullmatch(token):
+            raise EbayConfigError(
+                "the eBay secret's verificationToken must be 32 to 80 characters of "
+                "A-Z, a-z, 0-9, '_' and '-'"
+            )
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.fragment:
+            raise EbayConfigError(
+                "the eBay secret's deletionEndpointUrl must be the http(s) URL "
+                "registered with eBay"
+            )
+        return DeletionEndpoint(url=url, verification_token=SecretStr(token))
 
 
 def load_app_credentials(secret_arn: str | None) -> EbayAppCredentials:
@@ -174,5 +231,6 @@ def credentials_from_secret(value: Any, *, source: str) -> EbayAppCredentials:
         # pydantic's own message quotes the input, i.e. the secret: build ours.
         raise EbayConfigError(
             f"the eBay secret {source} lacks or has empty field(s): "
-            f"{invalid_fields(exc.errors())} (expected clientId, clientSecret, ruName)"
+            f"{invalid_fields(exc.errors())} (expected clientId, clientSecret, ruName;"
+            " optional verificationToken, deletionEndpointUrl)"
         ) from None

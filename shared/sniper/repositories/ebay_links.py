@@ -169,22 +169,59 @@ class EbayLinkRepository:
             raise
         return True
 
-    def delete(self, user_id: str) -> bool:
-        """Forget the link and free its eBay account; False when none existed."""
+    def owner_of(self, ebay_user_id: str) -> str | None:
+        """The user the eBay account is linked to (its guard's owner), if any."""
+        item = self.table.get_item(
+            Key=ebay_guard_key(ebay_user_id), ConsistentRead=True
+        ).get("Item")
+        owner = item.get("ownerId") if item else None
+        return owner if isinstance(owner, str) and owner else None
+
+    def delete(self, user_id: str, *, ebay_user_id: str | None = None) -> bool:
+        """Forget the link and free its eBay account; False when none existed.
+
+        With ``ebay_user_id``, only a link to that eBay account goes: one the user
+        has meanwhile replaced with another account stays (False).
+        """
         link = self.get(user_id)
-        if link is None:
+        if link is None or ebay_user_id not in (None, link.ebay_user_id):
             return False
-        aws.dynamodb_client().transact_write_items(
-            TransactItems=[
-                {
-                    "Delete": {
-                        "TableName": self.table_name,
-                        "Key": to_attribute_values({"userId": user_id, "sk": LINK_SK}),
-                    }
-                },
-                self._release(link),
-            ]
-        )
+        remove_link: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": to_attribute_values({"userId": user_id, "sk": LINK_SK}),
+        }
+        if ebay_user_id is not None:
+            remove_link["ConditionExpression"] = "ebayUserId = :ebay"
+            remove_link["ExpressionAttributeValues"] = to_attribute_values(
+                {":ebay": ebay_user_id}
+            )
+        try:
+            aws.dynamodb_client().transact_write_items(
+                TransactItems=[{"Delete": remove_link}, self._release(link)]
+            )
+        except ClientError as error:
+            if (
+                ebay_user_id is not None
+                and is_transaction_cancelled(error)
+                and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]
+            ):
+                return False  # the user linked another eBay account meanwhile
+            raise
+        return True
+
+    def release_guard(self, ebay_user_id: str, owner_id: str) -> bool:
+        """Free an eBay account whose guard has no link behind it; False when the
+        guard is gone or belongs to someone else by now."""
+        try:
+            self.table.delete_item(
+                Key=ebay_guard_key(ebay_user_id),
+                ConditionExpression="ownerId = :owner",
+                ExpressionAttributeValues={":owner": owner_id},
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
         return True
 
     def erase(self, user_id: str) -> int:
