@@ -47,6 +47,7 @@ class StoredEbayLink:
     refresh_token_expires_at: int
     linked_at: int
     updated_at: int
+    refused_at: int | None = None
 
     def to_item(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class StoredEbayLink:
             "refreshBucket": REFRESH_BUCKET,
             "linkedAt": self.linked_at,
             "updatedAt": self.updated_at,
+            **({"refusedAt": self.refused_at} if self.refused_at else {}),
         }
 
     @classmethod
@@ -78,6 +80,7 @@ class StoredEbayLink:
             refresh_token_expires_at=values["refreshTokenExpiresAt"],
             linked_at=values["linkedAt"],
             updated_at=values["updatedAt"],
+            refused_at=values.get("refusedAt"),
         )
 
     def __repr__(self) -> str:
@@ -162,6 +165,24 @@ class EbayLinkRepository:
                     ":now": now,
                     ":ebay": link.ebay_user_id,
                 },
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def mark_refused(self, link: StoredEbayLink, now: int) -> bool:
+        """Remember that eBay refused the link's refresh token: only a re-link helps.
+
+        Saving a new link replaces the item, which clears the mark.
+        """
+        try:
+            self.table.update_item(
+                Key={"userId": link.user_id, "sk": LINK_SK},
+                UpdateExpression="SET refusedAt = :now, updatedAt = :now",
+                ConditionExpression="ebayUserId = :ebay",
+                ExpressionAttributeValues={":now": now, ":ebay": link.ebay_user_id},
             )
         except ClientError as error:
             if is_condition_failure(error):

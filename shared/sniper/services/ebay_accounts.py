@@ -122,5 +122,8 @@ class EbayAccountService:
             ebayUserId=link.ebay_user_id,
             linkedAt=link.linked_at,
             tokenExpiresAt=link.refresh_token_expires_at,
-            needsRelink=link.refresh_token_expires_at <= self.clock.now(),
+            needsRelink=(
+                link.refused_at is not None
+                or link.refresh_token_expires_at <= self.clock.now()
+            ),
         )

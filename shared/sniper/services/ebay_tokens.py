@@ -75,7 +75,7 @@ class UserTokenProvider:
         now = self.clock.now()
         needed_until = max(valid_until or now, now) + SAFETY_MARGIN_SECONDS
         link = self.link_of(user_id)
-        if link.refresh_token_expires_at <= now:
+        if link.refresh_token_expires_at <= now or link.refused_at is not None:
             raise EbayRelinkRequiredError(RELINK_MESSAGE)
         if not force_refresh and link.access_token_expires_at > needed_until:
             return self.cipher.decrypt(user_id, link.access_token_ciphertext)
@@ -88,6 +88,7 @@ class UserTokenProvider:
                 refresh_token.get_secret_value()
             )
         except EbayAuthError as error:
+            self.links.mark_refused(link, int(self.clock.now()))
             raise EbayRelinkRequiredError(RELINK_MESSAGE) from error
         stored = self.links.update_access_token(
             link,

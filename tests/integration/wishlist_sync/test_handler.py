@@ -243,3 +243,28 @@ def test_routes_need_a_caller(invoke: Invoker, ebay: EbayWorld) -> None:
         response = invoke(without_claims(sample_event(f"wishlist_sync/{name}.json")))
 
         assert response["statusCode"] == 401
+
+
+def test_a_refresh_token_ebay_refuses_asks_for_a_relink_until_relinked(
+    invoke: Invoker, ebay: EbayWorld, linked: str
+) -> None:
+    oauth = Invoker("ebay_oauth")
+    status_event = as_user(sample_event("ebay_oauth/status_get.json"), ALICE)
+    ebay.admin("POST", "/clock", json={"advanceSeconds": 47_304_000 + 60})
+
+    response = invoke(items_event())
+
+    assert response["statusCode"] == 401
+    assert body_of(response)["code"] == "EBAY_RELINK_REQUIRED"
+    assert body_of(oauth(status_event))["needsRelink"] is True
+    started = body_of(
+        oauth(as_user(sample_event("ebay_oauth/auth_url_get.json"), ALICE))
+    )
+    redirect = ebay.consent(started["authUrl"], linked)
+    oauth(
+        with_body(
+            as_user(sample_event("ebay_oauth/callback_post.json"), ALICE), redirect
+        )
+    )
+    assert body_of(oauth(status_event))["needsRelink"] is False
+    assert invoke(items_event())["statusCode"] == 200

@@ -153,8 +153,18 @@ def test_a_refused_refresh_asks_for_a_relink(
 ) -> None:
     store_link(links, cipher, access_expires=NOW - 1)
 
+    refresher = ScriptedRefresher(refused=True)
+    tokens = provider(links, cipher, refresher)
+
     with pytest.raises(EbayRelinkRequiredError):
-        provider(links, cipher, ScriptedRefresher(refused=True)).access_token(USER)
+        tokens.access_token(USER)
+    # The refusal is remembered: no more refresh attempts until a re-link.
+    stored = links.get(USER)
+    assert stored is not None
+    assert stored.refused_at == NOW
+    with pytest.raises(EbayRelinkRequiredError):
+        tokens.access_token(USER)
+    assert len(refresher.calls) == 1
 
 
 def test_a_refused_token_is_refreshed_once_and_the_call_repeated(
