@@ -18,6 +18,9 @@ from aws_lambda_powertools.event_handler import (
     content_types,
 )
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
@@ -25,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel
 
 from sniper.auth import AuthenticatedUser, user_from_claims
-from sniper.errors import SniperError
+from sniper.errors import BadRequestError, SniperError, UnsupportedMediaTypeError
 from sniper.observability import logger
 from sniper.settings import api_settings
 
@@ -35,6 +38,7 @@ _THROTTLING = {
     "ThrottlingException",
     "RequestLimitExceeded",
 }
+UNREADABLE_BODY = "The request body is not valid UTF-8 JSON."
 
 
 class ErrorBody(BaseModel):
@@ -56,6 +60,9 @@ def create_resolver() -> APIGatewayRestResolver:
         max_age=600,
     )
     app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    # Powertools runs this middleware first on every route with validation; ours
+    # differs only in how it reads a body (see JsonBodyValidation).
+    app._request_validation_middleware = JsonBodyValidation()  # type: ignore[no-untyped-call]
     register_error_handlers(app)
     app.use(middlewares=[log_request])
     return app
@@ -75,6 +82,52 @@ def log_request(app: APIGatewayRestResolver, next_middleware: NextMiddleware) ->
         },
     )
     return response
+
+
+class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading request bodies as JSON objects only.
+
+    Powertools also parses form and multipart bodies (and crashes on a multipart
+    type without a boundary), lets a JSON array stand for its first object and
+    crashes on a body nested deeper than Python's recursion limit. This API
+    speaks JSON objects: another media type is 415, an unreadable body 400, an
+    array 422.
+    """
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        media_type = media_type_of(app.current_event.headers.get("content-type"))
+        if media_type and not is_json(media_type):
+            raise UnsupportedMediaTypeError(
+                f"Send the request body as application/json, not {media_type[:80]}."
+            )
+        try:
+            body = app.current_event.json_body
+        except RecursionError:
+            raise BadRequestError("The request body nests too deeply.") from None
+        except ValueError:  # bad JSON, bad UTF-8, bad base64
+            raise BadRequestError(UNREADABLE_BODY) from None
+        if isinstance(body, list):
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "dict_type",
+                        "loc": ("body",),
+                        "msg": "Input should be a JSON object, not an array",
+                        "input": None,
+                    }
+                ]
+            )
+        result: dict[str, Any] = body
+        return result
+
+
+def media_type_of(content_type: str | None) -> str:
+    """`application/json` of `Application/JSON; charset=utf-8`; '' when absent."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def is_json(media_type: str) -> bool:
+    return media_type == content_types.APPLICATION_JSON or media_type.endswith("+json")
 
 
 def current_user(app: APIGatewayRestResolver) -> AuthenticatedUser:
@@ -138,7 +191,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         return error_response(
             HTTPStatus.BAD_REQUEST,
             "BAD_REQUEST",
-            "The request body is not valid UTF-8 JSON.",
+            UNREADABLE_BODY,
         )
 
     @app.exception_handler([ClientError, BotoCoreError])

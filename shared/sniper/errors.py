@@ -54,3 +54,8 @@ class UpstreamError(SniperError):
 class ServiceUnavailableError(SniperError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"
+
+
+class UnsupportedMediaTypeError(SniperError):
+    status_code = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import zoneinfo
 from functools import cache
 from typing import Annotated
@@ -22,13 +23,26 @@ def _known_timezones() -> frozenset[str]:
 
 def _check_timezone(value: str) -> str:
     if value not in _known_timezones():
-        raise ValueError(f"'{value}' is not an IANA time zone such as Europe/Berlin")
+        shown = value if len(value) <= 64 else value[:61] + "..."
+        raise ValueError(f"'{shown}' is not an IANA time zone such as Europe/Berlin")
+    return value
+
+
+# Control, format (zero-width, bidi overrides), surrogate and private-use characters:
+# invisible or unprintable, never part of an address a mail server would deliver to.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+
+
+def _check_visible(value: str) -> str:
+    if any(unicodedata.category(char) in _HIDDEN_CATEGORIES for char in value):
+        raise ValueError("contains control or invisible characters")
     return value
 
 
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),
+    AfterValidator(_check_visible),
 ]
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
 SnipeLeadSeconds = Annotated[

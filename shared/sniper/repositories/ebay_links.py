@@ -28,6 +28,9 @@ from sniper.repositories.dynamo import (
 LINK_SK = "EBAY_LINK"
 GUARD_SK = "GUARD"
 REFRESH_BUCKET = "EBAY"
+# Writes conditional on what was read retry this often when another request of
+# the same user changed the link in between.
+ATTEMPTS = 3
 
 
 def ebay_guard_key(ebay_user_id: str) -> dict[str, str]:
@@ -94,6 +97,22 @@ class EbayAccountTaken(Exception):
     """The eBay account is linked to another user."""
 
 
+class LinkChanged(Exception):
+    """The link kept changing under a write; concurrent requests of one user."""
+
+
+def _unchanged_since(previous: StoredEbayLink | None) -> dict[str, Any]:
+    """The condition that the link is still the one read (or still absent)."""
+    if previous is None:
+        return {"ConditionExpression": "attribute_not_exists(userId)"}
+    return {
+        "ConditionExpression": "ebayUserId = :previous",
+        "ExpressionAttributeValues": to_attribute_values(
+            {":previous": previous.ebay_user_id}
+        ),
+    }
+
+
 class EbayLinkRepository:
     """Reads and writes links and their guards, atomically."""
 
@@ -111,41 +130,52 @@ class EbayLinkRepository:
         """Write the link and claim its eBay account; release a previous account.
 
         Re-linking the same eBay account refreshes the tokens; linking another one
-        moves the guard, all in one transaction.
+        moves the guard, all in one transaction. The write is conditional on the
+        link read first, so a concurrent change is re-read, never overwritten
+        with its guard left behind.
         """
-        previous = self.get(link.user_id)
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": to_attribute_values(link.to_item()),
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": to_attribute_values(
-                        {**ebay_guard_key(link.ebay_user_id), "ownerId": link.user_id}
-                    ),
-                    "ConditionExpression": (
-                        "attribute_not_exists(userId) OR ownerId = :me"
-                    ),
-                    "ExpressionAttributeValues": to_attribute_values(
-                        {":me": link.user_id}
-                    ),
-                }
-            },
-        ]
-        if previous is not None and previous.ebay_user_id != link.ebay_user_id:
-            items.append(self._release(previous))
-        try:
-            aws.dynamodb_client().transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if is_transaction_cancelled(error) and (
-                cancellation_codes(error)[1] == "ConditionalCheckFailed"
-            ):
-                raise EbayAccountTaken(link.ebay_user_id) from error
-            raise
+        for _ in range(ATTEMPTS):
+            previous = self.get(link.user_id)
+            put_link: dict[str, Any] = {
+                "TableName": self.table_name,
+                "Item": to_attribute_values(link.to_item()),
+                **_unchanged_since(previous),
+            }
+            items: list[dict[str, Any]] = [
+                {"Put": put_link},
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": to_attribute_values(
+                            {
+                                **ebay_guard_key(link.ebay_user_id),
+                                "ownerId": link.user_id,
+                            }
+                        ),
+                        "ConditionExpression": (
+                            "attribute_not_exists(userId) OR ownerId = :me"
+                        ),
+                        "ExpressionAttributeValues": to_attribute_values(
+                            {":me": link.user_id}
+                        ),
+                    }
+                },
+            ]
+            if previous is not None and previous.ebay_user_id != link.ebay_user_id:
+                items.append(self._release(previous))
+            try:
+                aws.dynamodb_client().transact_write_items(TransactItems=items)
+            except ClientError as error:
+                if not is_transaction_cancelled(error):
+                    raise
+                codes = cancellation_codes(error)
+                if codes[1:2] == ["ConditionalCheckFailed"]:
+                    raise EbayAccountTaken(link.ebay_user_id) from error
+                if codes[:1] == ["ConditionalCheckFailed"]:
+                    continue  # the link changed since it was read
+                raise
+            return
+        raise LinkChanged(link.user_id)
 
     def update_access_token(
         self, link: StoredEbayLink, ciphertext: bytes, expires_at: int, now: int
@@ -202,33 +232,37 @@ class EbayLinkRepository:
         """Forget the link and free its eBay account; False when none existed.
 
         With ``ebay_user_id``, only a link to that eBay account goes: one the user
-        has meanwhile replaced with another account stays (False).
+        has meanwhile replaced with another account stays (False). Without it,
+        whatever account is linked when the delete lands goes, with its guard.
         """
-        link = self.get(user_id)
-        if link is None or ebay_user_id not in (None, link.ebay_user_id):
-            return False
-        remove_link: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Key": to_attribute_values({"userId": user_id, "sk": LINK_SK}),
-        }
-        if ebay_user_id is not None:
-            remove_link["ConditionExpression"] = "ebayUserId = :ebay"
-            remove_link["ExpressionAttributeValues"] = to_attribute_values(
-                {":ebay": ebay_user_id}
-            )
-        try:
-            aws.dynamodb_client().transact_write_items(
-                TransactItems=[{"Delete": remove_link}, self._release(link)]
-            )
-        except ClientError as error:
-            if (
-                ebay_user_id is not None
-                and is_transaction_cancelled(error)
-                and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]
-            ):
-                return False  # the user linked another eBay account meanwhile
-            raise
-        return True
+        for _ in range(ATTEMPTS):
+            link = self.get(user_id)
+            if link is None or ebay_user_id not in (None, link.ebay_user_id):
+                return False
+            remove_link: dict[str, Any] = {
+                "TableName": self.table_name,
+                "Key": to_attribute_values({"userId": user_id, "sk": LINK_SK}),
+                # The guard released is the one of the link read: the same link.
+                "ConditionExpression": "ebayUserId = :ebay",
+                "ExpressionAttributeValues": to_attribute_values(
+                    {":ebay": link.ebay_user_id}
+                ),
+            }
+            try:
+                aws.dynamodb_client().transact_write_items(
+                    TransactItems=[{"Delete": remove_link}, self._release(link)]
+                )
+            except ClientError as error:
+                if not (
+                    is_transaction_cancelled(error)
+                    and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]
+                ):
+                    raise
+                if ebay_user_id is not None:
+                    return False  # the user linked another eBay account meanwhile
+                continue  # the link changed since it was read: read it again
+            return True
+        raise LinkChanged(user_id)
 
     def release_guard(self, ebay_user_id: str, owner_id: str) -> bool:
         """Free an eBay account whose guard has no link behind it; False when the

@@ -128,26 +128,31 @@ class UsersRepository:
             raise
 
     def change_email(
-        self, user_id: str, old_email: str, new_email: str, now: int
+        self,
+        user_id: str,
+        old_email: str,
+        new_email: str,
+        now: int,
+        preferences: dict[str, Any] | None = None,
     ) -> StoredProfile:
         """Move the profile to a new email, claiming it and freeing the old one.
 
-        One transaction: either the user holds the new email and the old one is free,
-        or nothing changed.
+        One transaction: either the user holds the new email (with any preference
+        changes made along) and the old one is free, or nothing changed.
         """
-        items: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": to_attribute_values({"userId": user_id, "sk": PROFILE_SK}),
-                    "UpdateExpression": "SET email = :new, updatedAt = :now",
-                    "ConditionExpression": "email = :old",
-                    "ExpressionAttributeValues": to_attribute_values(
-                        {":new": new_email, ":old": old_email, ":now": now}
-                    ),
-                }
-            }
-        ]
+        assignments, names, values = _preference_assignments(preferences or {})
+        values.update({":new": new_email, ":old": old_email, ":now": now})
+        update: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": to_attribute_values({"userId": user_id, "sk": PROFILE_SK}),
+            "UpdateExpression": "SET "
+            + ", ".join(["email = :new", "updatedAt = :now", *assignments]),
+            "ConditionExpression": "email = :old",
+            "ExpressionAttributeValues": to_attribute_values(values),
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        items: list[dict[str, Any]] = [{"Update": update}]
         same_guard = email_guard_key(old_email) == email_guard_key(new_email)
         if not same_guard:
             items.append(
@@ -187,21 +192,16 @@ class UsersRepository:
         self, user_id: str, changes: dict[str, Any], now: int
     ) -> StoredProfile:
         """Set the given preference fields, leaving the others as they are."""
-        names = {"#prefs": "preferences"}
-        values: dict[str, Any] = {":now": now}
-        assignments = ["updatedAt = :now"]
-        for index, (name, value) in enumerate(sorted(changes.items())):
-            names[f"#p{index}"] = name
-            values[f":p{index}"] = value
-            assignments.append(f"#prefs.#p{index} = :p{index}")
+        assignments, names, values = _preference_assignments(changes)
+        values[":now"] = now
         try:
             response = self.table.update_item(
                 Key={"userId": user_id, "sk": PROFILE_SK},
-                UpdateExpression="SET " + ", ".join(assignments),
+                UpdateExpression="SET " + ", ".join(["updatedAt = :now", *assignments]),
                 ConditionExpression="attribute_exists(userId)",
-                ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
+                **({"ExpressionAttributeNames": names} if names else {}),
             )
         except ClientError as error:
             if is_condition_failure(error):
@@ -256,3 +256,19 @@ class UsersRepository:
                 ),
             }
         }
+
+
+def _preference_assignments(
+    changes: dict[str, Any],
+) -> tuple[list[str], dict[str, str], dict[str, Any]]:
+    """`SET` clauses for single preference fields, with their names and values."""
+    if not changes:
+        return [], {}, {}
+    names = {"#prefs": "preferences"}
+    values: dict[str, Any] = {}
+    assignments = []
+    for index, (name, value) in enumerate(sorted(changes.items())):
+        names[f"#p{index}"] = name
+        values[f":p{index}"] = value
+        assignments.append(f"#prefs.#p{index} = :p{index}")
+    return assignments, names, values

@@ -230,7 +230,7 @@ class AccountDeletionService:
 def _json_document(body: bytes) -> Any:
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8 JSON, or nested too deeply
         document = None
     if not isinstance(document, dict):
         raise BadRequestError("The notice is not a JSON object.")

@@ -14,6 +14,7 @@ from sniper.observability import logger
 from sniper.repositories.ebay_links import (
     EbayAccountTaken,
     EbayLinkRepository,
+    LinkChanged,
     StoredEbayLink,
 )
 from sniper.repositories.oauth_states import OAuthStateRepository
@@ -21,6 +22,7 @@ from sniper.services.ebay_failures import ebay_failures_as_api_errors
 from sniper.token_cipher import TokenCipher
 
 STATE_LIFETIME_SECONDS = 600
+LINK_CHANGED_MESSAGE = "Your eBay link changed meanwhile; try again."
 BAD_STATE_MESSAGE = (
     "The state is unknown, already used, expired or issued to someone else; "
     "start linking again."
@@ -103,6 +105,8 @@ class EbayAccountService:
             raise ConflictError(
                 "This eBay account is already linked to another user."
             ) from error
+        except LinkChanged as error:
+            raise ConflictError(LINK_CHANGED_MESSAGE) from error
         logger.info("eBay account linked", extra={"ebay_user_id": ebay_user.user_id})
         return self._status(link)
 
@@ -112,7 +116,11 @@ class EbayAccountService:
 
     def unlink(self, caller: AuthenticatedUser) -> None:
         """Forget the link and its tokens; unlinking twice is not an error."""
-        if self.links.delete(caller.user_id):
+        try:
+            deleted = self.links.delete(caller.user_id)
+        except LinkChanged as error:
+            raise ConflictError(LINK_CHANGED_MESSAGE) from error
+        if deleted:
             logger.info("eBay account unlinked")
 
     def _status(self, link: StoredEbayLink) -> EbayAccountStatus:

@@ -54,14 +54,19 @@ class UserService:
         self, caller: AuthenticatedUser, request: UpdateUserRequest
     ) -> UserProfileResponse:
         profile = self._profile_of(caller)
+        preferences = request.preferences.changes() if request.preferences else {}
         if request.email is not None and request.email != profile.email:
             profile = self._retry_on_race(
                 lambda current: self.users.change_email(
-                    caller.user_id, current.email, str(request.email), self._now()
+                    caller.user_id,
+                    current.email,
+                    str(request.email),
+                    self._now(),
+                    preferences,
                 ),
                 caller,
             )
-        if request.preferences is not None and request.preferences.changes():
+        elif preferences and request.preferences:
             profile = self._set_preferences(caller, request.preferences)
         return to_response(profile)
 

@@ -359,6 +359,14 @@ def test_a_body_that_is_not_a_json_object_is_400(
         assert body_of(answer)["message"] == "The notice is not a JSON object."
 
 
+def test_a_deeply_nested_notice_is_400(invoke: Invoker, ebay: EbayWorld) -> None:
+    for body in ('{"a":' * 20_000 + "1" + "}" * 20_000, "[" * 20_000 + "]" * 20_000):
+        answer = invoke(notice_event(body, None))
+
+        assert answer["statusCode"] == 400
+        assert body_of(answer)["message"] == "The notice is not a JSON object."
+
+
 def test_a_signed_notice_without_the_user_id_is_400(
     invoke: Invoker, ebay_emulator: EmulatorServer
 ) -> None:

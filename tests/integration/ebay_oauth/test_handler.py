@@ -216,6 +216,25 @@ def test_malformed_callbacks_name_the_field(
     assert field in body_of(response)["message"]
 
 
+def test_a_callback_that_is_not_json_is_415_and_keeps_the_state(
+    invoke: Invoker, ebay: EbayWorld
+) -> None:
+    state = start(invoke)["state"]
+    for content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        posted = event("callback_post")
+        posted["body"], posted["isBase64Encoded"] = f"code=c&state={state}", False
+        posted["headers"]["Content-Type"] = content_type
+        posted["multiValueHeaders"]["Content-Type"] = [content_type]
+
+        answer = invoke(posted)
+
+        assert answer["statusCode"] == 415
+        assert body_of(answer)["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    redirect = ebay.consent(start(invoke)["authUrl"], "ebay-alice")
+    linked = callback(invoke, redirect["code"], redirect["state"])
+    assert linked["statusCode"] == 200, linked["body"]
+
+
 def test_a_code_ebay_refuses_is_401(invoke: Invoker, ebay: EbayWorld) -> None:
     started = start(invoke)
 

@@ -307,3 +307,38 @@ def test_unknown_route_is_404(invoke: Any) -> None:
     response = invoke(event)
 
     assert response["statusCode"] == 404
+
+
+def test_email_and_preferences_change_together(invoke: Any) -> None:
+    invoke(profile_event())
+
+    response = invoke(
+        put_profile(
+            ALICE,
+            {"email": "alice.b@example.com", "preferences": {"timezone": "Asia/Tokyo"}},
+            "alice@example.com",
+        )
+    )
+
+    assert response["statusCode"] == 200
+    profile = body_of(response)
+    assert profile["email"] == "alice.b@example.com"
+    assert profile["preferences"]["timezone"] == "Asia/Tokyo"
+
+
+def test_a_refused_email_change_changes_no_preference_either(invoke: Any) -> None:
+    invoke(profile_event())
+    invoke(profile_event(BOB, "bob@example.com"))
+
+    response = invoke(
+        put_profile(
+            BOB,
+            {"email": "alice@example.com", "preferences": {"timezone": "Asia/Tokyo"}},
+            "bob@example.com",
+        )
+    )
+
+    assert response["statusCode"] == 409
+    bob = body_of(invoke(profile_event(BOB, "bob@example.com")))
+    assert bob["preferences"]["timezone"] == "UTC"
+    assert bob["email"] == "bob@example.com"
