@@ -17,6 +17,7 @@ from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
 from sniper import aws
+from sniper.repositories import guards
 from sniper.repositories.dynamo import (
     cancellation_codes,
     is_condition_failure,
@@ -143,23 +144,9 @@ class EbayLinkRepository:
             }
             items: list[dict[str, Any]] = [
                 {"Put": put_link},
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": to_attribute_values(
-                            {
-                                **ebay_guard_key(link.ebay_user_id),
-                                "ownerId": link.user_id,
-                            }
-                        ),
-                        "ConditionExpression": (
-                            "attribute_not_exists(userId) OR ownerId = :me"
-                        ),
-                        "ExpressionAttributeValues": to_attribute_values(
-                            {":me": link.user_id}
-                        ),
-                    }
-                },
+                guards.claim(
+                    self.table_name, ebay_guard_key(link.ebay_user_id), link.user_id
+                ),
             ]
             if previous is not None and previous.ebay_user_id != link.ebay_user_id:
                 items.append(self._release(previous))
@@ -284,11 +271,6 @@ class EbayLinkRepository:
         return int(self.delete(user_id))
 
     def _release(self, link: StoredEbayLink) -> dict[str, Any]:
-        return {
-            "Delete": {
-                "TableName": self.table_name,
-                "Key": to_attribute_values(ebay_guard_key(link.ebay_user_id)),
-                "ConditionExpression": "attribute_not_exists(userId) OR ownerId = :me",
-                "ExpressionAttributeValues": to_attribute_values({":me": link.user_id}),
-            }
-        }
+        return guards.release(
+            self.table_name, ebay_guard_key(link.ebay_user_id), link.user_id
+        )

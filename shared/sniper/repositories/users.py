@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sniper import aws
+from sniper.repositories import guards
 from sniper.repositories.dynamo import (
     cancellation_codes,
     is_condition_failure,
@@ -103,7 +104,6 @@ class UsersRepository:
 
     def create_profile(self, profile: StoredProfile) -> None:
         """Write the profile and claim its email in one transaction."""
-        guard = {**email_guard_key(profile.email), "ownerId": profile.user_id}
         try:
             aws.dynamodb_client().transact_write_items(
                 TransactItems=[
@@ -114,7 +114,9 @@ class UsersRepository:
                             "ConditionExpression": "attribute_not_exists(userId)",
                         }
                     },
-                    self._claim_email(guard),
+                    guards.claim(
+                        self.table_name, email_guard_key(profile.email), profile.user_id
+                    ),
                 ]
             )
         except ClientError as error:
@@ -156,21 +158,10 @@ class UsersRepository:
         same_guard = email_guard_key(old_email) == email_guard_key(new_email)
         if not same_guard:
             items.append(
-                self._claim_email({**email_guard_key(new_email), "ownerId": user_id})
+                guards.claim(self.table_name, email_guard_key(new_email), user_id)
             )
             items.append(
-                {
-                    "Delete": {
-                        "TableName": self.table_name,
-                        "Key": to_attribute_values(email_guard_key(old_email)),
-                        "ConditionExpression": (
-                            "attribute_not_exists(userId) OR ownerId = :me"
-                        ),
-                        "ExpressionAttributeValues": to_attribute_values(
-                            {":me": user_id}
-                        ),
-                    }
-                }
+                guards.release(self.table_name, email_guard_key(old_email), user_id)
             )
         try:
             aws.dynamodb_client().transact_write_items(TransactItems=items)
@@ -230,32 +221,11 @@ class UsersRepository:
                         ),
                     }
                 },
-                {
-                    "Delete": {
-                        "TableName": self.table_name,
-                        "Key": to_attribute_values(email_guard_key(profile.email)),
-                        "ConditionExpression": (
-                            "attribute_not_exists(userId) OR ownerId = :me"
-                        ),
-                        "ExpressionAttributeValues": to_attribute_values(
-                            {":me": profile.user_id}
-                        ),
-                    }
-                },
+                guards.release(
+                    self.table_name, email_guard_key(profile.email), profile.user_id
+                ),
             ]
         )
-
-    def _claim_email(self, guard: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "Put": {
-                "TableName": self.table_name,
-                "Item": to_attribute_values(guard),
-                "ConditionExpression": "attribute_not_exists(userId) OR ownerId = :me",
-                "ExpressionAttributeValues": to_attribute_values(
-                    {":me": guard["ownerId"]}
-                ),
-            }
-        }
 
 
 def _preference_assignments(
