@@ -292,6 +292,9 @@ def _classify(status: int, first: EbayErrorDetail) -> type[EbayError] | None:
     return None
 
 
+UNKNOWN_KEY_CACHE_SECONDS = 300
+
+
 class PublicKeyCache:
     """Keys by id for ``ttl`` seconds, at most ``size`` of them (oldest out
     first), so a flood of made-up key ids cannot grow a container's memory."""
@@ -310,24 +313,46 @@ class PublicKeyCache:
         self._keys: OrderedDict[str, tuple[float, NotificationPublicKey]] = (
             OrderedDict()
         )
+        # Key ids eBay said it does not know, kept apart so forged ids never push
+        # a real key out: each costs one eBay call per UNKNOWN_KEY_CACHE_SECONDS.
+        self._unknown: OrderedDict[str, float] = OrderedDict()
 
     def get(
         self, key_id: str, fetch: Callable[[], NotificationPublicKey]
     ) -> NotificationPublicKey:
-        """The cached key, or ``fetch()``'s, remembered. Failures are not cached."""
+        """The cached key, or ``fetch()``'s, remembered. An unknown key id is
+        remembered briefly; other failures (eBay down) are not cached."""
         now = self._clock()
         with self._lock:
             cached = self._keys.get(key_id)
-            if cached is not None and now < cached[0]:
-                return cached[1]
-        key = fetch()  # outside the lock: a slow eBay must not block other ids
+            unknown_until = self._unknown.get(key_id, 0.0)
+        if cached is not None and now < cached[0]:
+            return cached[1]
+        if now < unknown_until:
+            raise EbayPublicKeyNotFound(
+                f"eBay knows no notification key {key_id!r}", http_status=404
+            )
+        try:
+            key = fetch()  # outside the lock: a slow eBay must not block other ids
+        except EbayPublicKeyNotFound:
+            with self._lock:
+                _remember(self._unknown, key_id, now + UNKNOWN_KEY_CACHE_SECONDS)
+            raise
         with self._lock:
-            self._keys[key_id] = (now + self._ttl, key)
-            self._keys.move_to_end(key_id)
-            while len(self._keys) > self._size:
-                self._keys.popitem(last=False)
+            _remember(self._keys, key_id, (now + self._ttl, key), self._size)
         return key
 
     def clear(self) -> None:
         with self._lock:
             self._keys.clear()
+            self._unknown.clear()
+
+
+def _remember(
+    entries: OrderedDict[str, Any], key: str, value: Any, size: int = 256
+) -> None:
+    """Store as newest; drop the oldest beyond `size`."""
+    entries[key] = value
+    entries.move_to_end(key)
+    while len(entries) > size:
+        entries.popitem(last=False)

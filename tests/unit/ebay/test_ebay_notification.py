@@ -21,7 +21,7 @@ from sniper.ebay import (
     EbayTransientError,
     NotificationPublicKey,
 )
-from sniper.ebay.notification import load_public_key
+from sniper.ebay.notification import UNKNOWN_KEY_CACHE_SECONDS, load_public_key
 
 TOKEN_URL = "https://api.ebay.com/identity/v1/oauth2/token"
 KEY_ID = "3f7c2b1e-9a4d-4c6b-8e2f-5d1a0b9c8e7f"
@@ -97,18 +97,44 @@ def test_a_key_is_fetched_once_an_hour_per_key_id(
     assert app_token.call_count == 1
 
 
-def test_an_unknown_key_id_is_not_found_and_not_cached(
-    client: EbayClient, respx_mock: respx.MockRouter, app_token: respx.Route
+def test_an_unknown_key_id_costs_one_call_per_five_minutes(
+    client: EbayClient,
+    respx_mock: respx.MockRouter,
+    app_token: respx.Route,
+    clock: FakeClock,
 ) -> None:
     route = respx_mock.get(KEY_URL).respond(404, json=INVALID_KEY_ID)
 
-    for _ in range(2):
+    for _ in range(3):
         with pytest.raises(EbayPublicKeyNotFound) as caught:
             client.get_public_key(KEY_ID)
-
-    assert caught.value.error_id == 195001
+    assert caught.value.http_status == 404
     assert isinstance(caught.value, EbayPermanentError)
+    assert route.call_count == 1
+
+    clock.advance(UNKNOWN_KEY_CACHE_SECONDS + 1)
+    with pytest.raises(EbayPublicKeyNotFound) as first:
+        client.get_public_key(KEY_ID)
+    assert first.value.error_id == 195001
     assert route.call_count == 2
+
+
+def test_forged_key_ids_never_push_the_real_key_out(
+    client: EbayClient, respx_mock: respx.MockRouter, app_token: respx.Route
+) -> None:
+    real = respx_mock.get(KEY_URL).respond(200, json=PUBLIC_KEY)
+    forged = respx_mock.get(
+        url__startswith="https://api.ebay.com/commerce/notification/v1/public_key/forged"
+    ).respond(404, json=INVALID_KEY_ID)
+    client.get_public_key(KEY_ID)
+
+    for index in range(100):
+        with pytest.raises(EbayPublicKeyNotFound):
+            client.get_public_key(f"forged-{index}")
+    client.get_public_key(KEY_ID)
+
+    assert forged.call_count == 100
+    assert real.call_count == 1
 
 
 def test_a_refused_application_token_is_renewed_once(
