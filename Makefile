@@ -90,6 +90,7 @@ DEV_ARGS ?=
 # the login name (and EMAIL, if set, a real address). The default user is alice.
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 TOKEN_EMAIL := $(if $(filter command line,$(origin EMAIL)),$(EMAIL),$(TOKEN_USER)@example.com)
+VERIFIED ?= true
 
 .PHONY: dev
 dev: sync ## the whole backend on localhost:3000 (Ctrl-C stops it)
@@ -100,6 +101,7 @@ dev: sync ## the whole backend on localhost:3000 (Ctrl-C stops it)
 		$(if $(PERSIST),--persist $(PERSIST)) $(DEV_ARGS)
 
 .PHONY: token
-token: uv ## print a sign-in token: make token USER=alice EMAIL=a@b.c
+token: uv ## print a sign-in token: make token USER=alice EMAIL=a@b.c VERIFIED=false
 	@$(RUN) python -m local.stack.token --api-url http://127.0.0.1:$(API_PORT) \
-		--username "$(TOKEN_USER)" --email "$(TOKEN_EMAIL)"
+		--username "$(TOKEN_USER)" --email "$(TOKEN_EMAIL)" \
+		--email-verified "$(VERIFIED)"

@@ -34,6 +34,7 @@ from moto import mock_aws
 from local.template.loader import load_template
 from local.template.tables import create_tables
 from sniper import aws, composition, settings
+from tests.support.atomic_moto import atomic_moto
 from tests.support.handlers import ROOT
 
 TABLE_ENV = {
@@ -68,8 +69,9 @@ def reset_containers() -> None:
 
 @pytest.fixture
 def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockedAws]:
-    """moto's AWS with the template's tables, and settings pointing at them."""
-    with mock_aws():
+    """moto's AWS (one request at a time) with the template's tables, and settings
+    pointing at them."""
+    with mock_aws(), atomic_moto():
         template = load_template(ROOT / "template.yaml")
         names = create_tables(boto3.client("dynamodb"), template, stage="test")
         for logical_id, variable in TABLE_ENV.items():
@@ -78,3 +80,22 @@ def mocked_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockedAws]:
         reset_containers()
         yield MockedAws(tables=names)
         reset_containers()
+
+
+@pytest.fixture
+def user_pool(mocked_aws: MockedAws, monkeypatch: pytest.MonkeyPatch) -> str:
+    """moto's Cognito pool with the two test callers signed up (user name = sub)."""
+    from tests.support.handlers import ALICE, BOB
+
+    cognito = boto3.client("cognito-idp")
+    pool_id = str(cognito.create_user_pool(PoolName="sniper")["UserPool"]["Id"])
+    for sub in (ALICE, BOB):
+        cognito.admin_create_user(UserPoolId=pool_id, Username=sub)
+    monkeypatch.setenv("USER_POOL_ID", pool_id)
+    return pool_id
+
+
+def user_pool_users(pool_id: str) -> set[str]:
+    """The user names still in the pool."""
+    users = boto3.client("cognito-idp").list_users(UserPoolId=pool_id)["Users"]
+    return {str(user["Username"]) for user in users}

@@ -27,15 +27,20 @@ app = create_resolver()
 
 ACCOUNT_DELETION = "/ebay/notifications/account-deletion"
 
+# Whatever the environment says, X-Ray keeps neither these routes' answers (the
+# OAuth state, the linked account) nor their exception objects, whose attributes
+# can hold an eBay request with its token.
+traced = tracer.capture_method(capture_response=False, capture_error=False)
+
 
 @app.get("/ebay/auth/url")
-@tracer.capture_method
+@traced
 def auth_url() -> AuthUrlResponse:
     return ebay_account_service().start_linking(current_user(app))
 
 
 @app.post("/ebay/auth/callback")
-@tracer.capture_method
+@traced
 def callback(request: OAuthCallbackRequest) -> EbayAccountStatus:
     status = ebay_account_service().complete_linking(
         current_user(app), request.code, request.state
@@ -45,20 +50,20 @@ def callback(request: OAuthCallbackRequest) -> EbayAccountStatus:
 
 
 @app.delete("/ebay/auth/unlink")
-@tracer.capture_method
+@traced
 def unlink() -> Response[None]:
     ebay_account_service().unlink(current_user(app))
     return Response(status_code=204)
 
 
 @app.get("/ebay/auth/status")
-@tracer.capture_method
+@traced
 def status() -> EbayAccountStatus:
     return ebay_account_service().status(current_user(app))
 
 
 @app.get(ACCOUNT_DELETION)
-@tracer.capture_method
+@traced
 def account_deletion_challenge(
     challenge_code: Annotated[
         str,
@@ -73,7 +78,7 @@ def account_deletion_challenge(
 
 
 @app.post(ACCOUNT_DELETION)
-@tracer.capture_method
+@traced
 def account_deletion_notice() -> Response[None]:
     event = app.current_event
     outcome = account_deletion_service().receive(
@@ -100,7 +105,7 @@ def raw_body(body: str | None, is_base64_encoded: bool | None) -> bytes:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

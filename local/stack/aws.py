@@ -7,10 +7,11 @@ which point at the same endpoint with the same fake credentials.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
@@ -22,26 +23,186 @@ FAKE_CREDENTIALS = {
 }
 
 
+MOTO_LOCK = threading.RLock()
+"""Held by whatever reads or writes moto's backends in this process.
+
+moto keeps every service's state in process-wide objects without locks: two requests
+at once can both pass a condition (two `attribute_not_exists` winners) or fail with
+`dictionary changed size during iteration`. Reentrant, so moto code that calls
+moto in process (boto3 under `mock_aws`) does not deadlock on its own thread.
+"""
+
+
+_LOCK_RELEASED = threading.Condition(MOTO_LOCK)
+POLL_INTERVAL_S = 0.05
+
+
+def release_lock_while_polling() -> Callable[[], None]:
+    """Let an SQS long poll (`WaitTimeSeconds`) wait without holding `MOTO_LOCK`.
+
+    moto's ReceiveMessage waits inside the request for a message to arrive: holding
+    the lock meanwhile would stall every other request for up to 20 s and keep out
+    the very SendMessage it waits for. It rescans the queue (under the lock) every
+    `POLL_INTERVAL_S`; only the wait itself runs unlocked. Returns the undo.
+    """
+    from moto.sqs.models import Queue
+
+    queue: Any = Queue
+    original = queue.wait_for_messages
+    if getattr(original, "releases_lock", False):
+        return lambda: None
+
+    def wait_for_messages(self: Any, timeout: float) -> None:
+        try:
+            _LOCK_RELEASED.wait(min(timeout, POLL_INTERVAL_S))
+        except RuntimeError:  # this thread does not hold MOTO_LOCK
+            original(self, timeout)
+
+    wait_for_messages.releases_lock = True  # type: ignore[attr-defined]
+    queue.wait_for_messages = wait_for_messages
+
+    def undo() -> None:
+        queue.wait_for_messages = original
+
+    return undo
+
+
+class OneAtATime:
+    """A WSGI app that serves one request at a time under `lock`, atomically.
+
+    The lock covers the whole request: reading the body, the backend's work and
+    producing the full response, which is buffered so nothing of moto's runs once
+    the lock is released (a lazy iterable could still read the backend). Only an
+    SQS long poll's idle wait gives it up (`release_lock_while_polling`).
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], lock: Any) -> None:
+        self.app = app
+        self.lock = lock
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self.lock:
+            chunks = self.app(environ, start_response)
+            try:
+                body = b"".join(chunks)
+            finally:
+                close = getattr(chunks, "close", None)
+                if callable(close):
+                    close()
+        return [body]
+
+
+class CognitoUserDirectory(Protocol):
+    """The local identity, standing in for the Cognito user pool's users."""
+
+    def delete_user(self, username: str) -> bool: ...
+
+
+class LocalCognitoAdmin:
+    """Serves Cognito's `AdminDeleteUser` from the local identity; the rest to moto.
+
+    The local stack signs its own tokens instead of running moto's Cognito, so
+    account deletion's call must reach the identity that issued them: it then
+    refuses the user's tokens, as their deletion from a pool makes Cognito do.
+    """
+
+    TARGET = "AWSCognitoIdentityProviderService.AdminDeleteUser"
+
+    def __init__(
+        self, app: Callable[..., Iterable[bytes]], emulator: AwsEmulator
+    ) -> None:
+        self.app = app
+        self.emulator = emulator
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        users = self.emulator.cognito_users
+        if users is None or environ.get("HTTP_X_AMZ_TARGET") != self.TARGET:
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            request = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            username = str(request["Username"])
+        except (ValueError, KeyError, TypeError):
+            return _cognito_answer(
+                start_response, 400, "InvalidParameterException", "Username missing"
+            )
+        if not users.delete_user(username):
+            return _cognito_answer(
+                start_response, 400, "UserNotFoundException", "User does not exist."
+            )
+        return _cognito_answer(start_response, 200)
+
+
+def _cognito_answer(
+    start_response: Any, status: int, error: str = "", message: str = ""
+) -> list[bytes]:
+    body = json.dumps({"__type": error, "message": message} if error else {})
+    reason = "OK" if status == 200 else "Bad Request"
+    start_response(
+        f"{status} {reason}",
+        [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("Content-Length", str(len(body))),
+        ],
+    )
+    return [body.encode()]
+
+
 class AwsEmulator:
-    """moto's `ThreadedMotoServer` (imported lazily: it takes most of a second)."""
+    """moto's server app on a threaded werkzeug server, one request at a time.
+
+    Built like moto's `ThreadedMotoServer` (imported lazily: it takes most of a
+    second), with the app wrapped in `OneAtATime(MOTO_LOCK)`, and bound in
+    `start()` so a busy port fails there instead of in the server's thread.
+    """
 
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
+        self.lock = MOTO_LOCK
+        # Set by the stack once its identity exists (see LocalCognitoAdmin).
+        self.cognito_users: CognitoUserDirectory | None = None
         self._server: Any = None
-        self._undo_rules: Callable[[], None] = lambda: None
+        self._thread: threading.Thread | None = None
+        self._undo_patches: Callable[[], None] = lambda: None
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
 
         for name in ("werkzeug", "moto"):
             logging.getLogger(name).setLevel(logging.ERROR)
-        self._undo_rules = enforce_scheduler_rules()
-        self._server = ThreadedMotoServer(
-            ip_address=self.host, port=self.port, verbose=False
+        undo_rules, undo_polls = enforce_scheduler_rules(), release_lock_while_polling()
+
+        def undo() -> None:
+            undo_rules()
+            undo_polls()
+
+        self._undo_patches = undo
+        app = LocalCognitoAdmin(
+            OneAtATime(DomainDispatcherApplication(create_backend_app), self.lock),
+            self,
         )
-        self._server.start()
-        self.port = int(self._server.get_host_and_port()[1])
+        try:
+            self._server = make_server(
+                self.host,
+                self.port,
+                app,
+                threaded=True,
+                request_handler=MotoRequestHandler,
+            )
+        except BaseException:
+            self._undo_patches()
+            raise
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="moto-server", daemon=True
+        )
+        self._thread.start()
 
     @property
     def url(self) -> str:
@@ -50,10 +211,14 @@ class AwsEmulator:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.stop()
+            self._server.shutdown()
+            if self._thread is not None:
+                self._thread.join()
+            self._server.server_close()
             self._server = None
-        self._undo_rules()
-        self._undo_rules = lambda: None
+            self._thread = None
+        self._undo_patches()
+        self._undo_patches = lambda: None
 
 
 class AwsClients:

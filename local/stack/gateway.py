@@ -177,12 +177,16 @@ class Gateway:
                 raise ValueError('"username" is required')
             groups = body.get("groups")
             extra = body.get("claims")
+            verified = body.get("emailVerified", True)
+            if not isinstance(verified, bool):
+                raise ValueError('"emailVerified" must be true or false')
             issued = self._identity.issue(
                 username,
                 body.get("email") or None,
                 lifetime_s=int(body.get("expiresIn", 3600)),
                 groups=[str(g) for g in groups] if isinstance(groups, list) else None,
                 extra=extra if isinstance(extra, dict) else None,
+                email_verified=verified,
             )
         except (ValueError, TypeError) as error:
             return _json(400, {"message": str(error)}, cors)
@@ -194,6 +198,7 @@ class Gateway:
             "sub": issued.claims["sub"],
             "username": username,
             "email": issued.claims.get("email"),
+            "emailVerified": issued.claims.get("email_verified"),
             "issuer": self._identity.issuer,
             "audience": self._identity.client_id,
         }

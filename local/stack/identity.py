@@ -2,9 +2,13 @@
 
 The key pair is RS256 (2048 bits), published as a JWKS; tokens carry the claims a
 Cognito ID token carries (`sub`, `email`, `cognito:username`, `token_use: id`, `aud`,
-`iss`, `exp`, `iat`, `auth_time`). `sub` is a uuid5 of the user name, so alice is
-the same user after every restart. The gateway verifies signature, expiry, issuer and
-audience, like API Gateway's Cognito authorizer.
+`iss`, `exp`, `iat`, `auth_time`, `email_verified`). `sub` is a uuid5 of the user
+name, so alice is the same user after every restart. The gateway verifies signature,
+expiry, issuer and audience, like API Gateway's Cognito authorizer.
+
+Deleting a user (Cognito's `AdminDeleteUser`, which the local AWS forwards here)
+refuses every token issued to that user from then on, and a new token for the same
+user name is a new user with a new `sub`, as signing up again in Cognito would be.
 """
 
 from __future__ import annotations
@@ -40,9 +44,10 @@ class TokenRejected(Exception):
         self.message = message
 
 
-def subject_for(username: str) -> str:
-    """The stable `sub` of a local user name."""
-    return str(uuid.uuid5(_SUB_NAMESPACE, username))
+def subject_for(username: str, generation: int = 0) -> str:
+    """The stable `sub` of a local user name (`generation`: times it was deleted)."""
+    seed = username if generation == 0 else f"{username}#{generation}"
+    return str(uuid.uuid5(_SUB_NAMESPACE, seed))
 
 
 def _generate_key() -> rsa.RSAPrivateKey:
@@ -90,6 +95,37 @@ class LocalIdentity:
         jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
         self.key_id = _thumbprint(jwk)
         self._jwk = {**jwk, "kid": self.key_id, "alg": "RS256", "use": "sig"}
+        # Deleted users: their subjects (refused), and per user name how often it
+        # was deleted (the next sign-up's `sub`).
+        self.deleted_subjects: set[str] = set()
+        self.generations: dict[str, int] = {}
+
+    def delete_user(self, username: str) -> bool:
+        """Cognito's AdminDeleteUser: `username` is a user name or a `sub`.
+
+        False when no such user is known (Cognito: `UserNotFoundException`).
+        """
+        for name in [*self.generations, username]:
+            sub = subject_for(name, self.generations.get(name, 0))
+            if username in (name, sub) and sub not in self.deleted_subjects:
+                self.deleted_subjects.add(sub)
+                self.generations[name] = self.generations.get(name, 0) + 1
+                return True
+        return False
+
+    def export_users(self) -> dict[str, Any]:
+        """What `--persist` keeps of the users (the key is kept apart)."""
+        return {
+            "deletedSubjects": sorted(self.deleted_subjects),
+            "generations": dict(self.generations),
+        }
+
+    def import_users(self, state: dict[str, Any]) -> None:
+        self.deleted_subjects = {str(s) for s in state.get("deletedSubjects", [])}
+        self.generations = {
+            str(name): int(count)
+            for name, count in (state.get("generations") or {}).items()
+        }
 
     @property
     def jwks(self) -> dict[str, Any]:
@@ -114,6 +150,7 @@ class LocalIdentity:
         groups: list[str] | None = None,
         extra: dict[str, Any] | None = None,
         now: float | None = None,
+        email_verified: bool = True,
     ) -> IssuedToken:
         """An ID token (and a matching access token) for a local user."""
         if not username.strip():
@@ -123,7 +160,7 @@ class LocalIdentity:
                 f"expiresIn must be between 1 and {MAX_LIFETIME_S} seconds"
             )
         issued_at = int(now if now is not None else time.time())
-        sub = subject_for(username)
+        sub = subject_for(username, self.generations.get(username, 0))
         common: dict[str, Any] = {
             "sub": sub,
             "iss": self.issuer,
@@ -144,7 +181,7 @@ class LocalIdentity:
         }
         if email:
             claims["email"] = email
-            claims["email_verified"] = True
+            claims["email_verified"] = email_verified
         claims.update(extra or {})
         access_claims = {
             **common,
@@ -190,6 +227,8 @@ class LocalIdentity:
             raise TokenRejected("expired", "The incoming token has expired") from None
         except jwt.PyJWTError as error:
             raise TokenRejected(str(error)) from None
+        if str(claims.get("sub")) in self.deleted_subjects:
+            raise TokenRejected("the user was deleted")
         if scopes:
             granted = set(str(claims.get("scope", "")).split())
             if claims.get("token_use") != "access" or not granted & set(scopes):

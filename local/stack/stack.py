@@ -180,6 +180,10 @@ class LocalStack:
                 "generate a new one (tokens issued with it stop working)."
             ) from None
         self.identity = LocalIdentity(key, issuer, config.client_id)
+        self.identity.import_users(self._extras.get("identity", {}))
+        # Cognito's AdminDeleteUser reaches the local identity through the AWS
+        # endpoint, as account deletion calls it on AWS.
+        self.aws.cognito_users = self.identity
         self.console.step(
             f"identity key {'generated' if created else 'loaded'} (issuer {issuer})"
         )
@@ -425,6 +429,7 @@ class LocalStack:
         return {
             "scheduler": self.runner.export_state() if self.runner else {},
             "template_schedules": [list(pair) for pair in self._template_schedules],
+            "identity": self.identity.export_users() if self.identity else {},
         }
 
     def urls(self) -> dict[str, str]:

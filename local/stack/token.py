@@ -25,6 +25,12 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--email", help="default: USERNAME@example.com")
     cli.add_argument("--expires-in", type=int, default=3600, metavar="SECONDS")
     cli.add_argument("--groups", default="", help="comma-separated cognito:groups")
+    cli.add_argument(
+        "--email-verified",
+        choices=("true", "false"),
+        default="true",
+        help="the email_verified claim (false: an address Cognito has not verified)",
+    )
     cli.add_argument("--json", action="store_true", help="print the whole answer")
     return cli
 
@@ -35,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         "username": arguments.username,
         "email": arguments.email or f"{arguments.username}@example.com",
         "expiresIn": arguments.expires_in,
+        "emailVerified": arguments.email_verified == "true",
     }
     if arguments.groups:
         body["groups"] = [g.strip() for g in arguments.groups.split(",") if g.strip()]

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
@@ -90,8 +91,8 @@ class JsonBodyValidation(OpenAPIRequestValidationMiddleware):
     Powertools also parses form and multipart bodies (and crashes on a multipart
     type without a boundary), lets a JSON array stand for its first object and
     crashes on a body nested deeper than Python's recursion limit. This API
-    speaks JSON objects: another media type is 415, an unreadable body 400, an
-    array 422.
+    speaks JSON objects: another media type is 415, an unreadable body or an
+    array 400.
     """
 
     def _get_body(self, app: Any) -> dict[str, Any]:
@@ -167,14 +168,20 @@ def describe_validation_errors(errors: Any) -> list[dict[str, str]]:
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
-    """Map every failure to a 4xx/5xx with a message a user can act on."""
+    """Map every failure to a 4xx/5xx with a message a user can act on.
+
+    Validation errors are 400 (the specification's answer for a bad input), not
+    Powertools' 422. The last handler catches everything else: an error escaping
+    the resolver would become a Lambda error, which API Gateway answers with a
+    bodiless 502.
+    """
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response[str]:
         details = describe_validation_errors(error.errors())
         summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         return error_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
+            HTTPStatus.BAD_REQUEST,
             "VALIDATION_ERROR",
             f"Invalid request: {summary}",
             errors=details,
@@ -211,4 +218,21 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
             HTTPStatus.INTERNAL_SERVER_ERROR,
             "INTERNAL_ERROR",
             "A storage call failed; try again.",
+        )
+
+    @app.exception_handler(ServiceError)
+    def _framework_error(error: ServiceError) -> Response[str]:
+        """Powertools' own errors (an unknown route or method) in our error body."""
+        code = "NOT_FOUND" if error.status_code == HTTPStatus.NOT_FOUND else "ERROR"
+        return error_response(error.status_code, code, str(error.msg))
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[str]:
+        """The last resort: logged with the correlation id, told without internals."""
+        logger.exception("Unexpected error", extra={"error_type": type(error).__name__})
+        request_id = app.current_event.request_context.request_id or "unknown"
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            f"Something went wrong on our side; try again. Request id: {request_id}.",
         )

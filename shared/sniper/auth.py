@@ -15,6 +15,17 @@ class AuthenticatedUser:
 
     user_id: str
     email: str | None
+    # Only a verified email may claim an address for this user: Cognito lets a user
+    # sign up with, or change to, an address they do not own until verified.
+    email_verified: bool = False
+    # Cognito's user name (with email as the sign-in alias, a uuid); what the
+    # admin APIs take. Falls back to the subject.
+    username: str = ""
+
+    @property
+    def verified_email(self) -> str | None:
+        """The email, if the identity provider vouches the caller owns it."""
+        return self.email if self.email and self.email_verified else None
 
 
 def user_from_claims(claims: Mapping[str, Any] | None) -> AuthenticatedUser:
@@ -29,4 +40,15 @@ def user_from_claims(claims: Mapping[str, Any] | None) -> AuthenticatedUser:
     if not user_id:
         raise UnauthorizedError("Sign in first: the token has no subject.")
     email = claims.get("email")
-    return AuthenticatedUser(user_id=user_id, email=str(email) if email else None)
+    username = str(claims.get("cognito:username") or "").strip() or user_id
+    return AuthenticatedUser(
+        user_id=user_id,
+        email=str(email) if email else None,
+        email_verified=_is_true(claims.get("email_verified")),
+        username=username,
+    )
+
+
+def _is_true(claim: Any) -> bool:
+    """API Gateway renders every claim as a string: `"true"`, not `True`."""
+    return claim is True or str(claim).strip().lower() == "true"

@@ -32,6 +32,21 @@ def kms_client() -> Any:
     return boto3.client("kms", config=_CONFIG)
 
 
+@cache
+def cognito_client() -> Any:
+    return boto3.client("cognito-idp", config=_CONFIG)
+
+
+@cache
+def scheduler_client() -> Any:
+    return boto3.client("scheduler", config=_CONFIG)
+
+
+@cache
+def lambda_client() -> Any:
+    return boto3.client("lambda", config=_CONFIG)
+
+
 def table(name: str) -> Any:
     """A DynamoDB table handle; cheap, so it is not cached itself."""
     return dynamodb_resource().Table(name)
@@ -42,3 +57,6 @@ def reset_clients() -> None:
     dynamodb_resource.cache_clear()
     dynamodb_client.cache_clear()
     kms_client.cache_clear()
+    cognito_client.cache_clear()
+    scheduler_client.cache_clear()
+    lambda_client.cache_clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache, partial
 
 from sniper.ebay import EbayClient, load_app_credentials
+from sniper.repositories.cognito_users import CognitoUsers
 from sniper.repositories.ebay_links import EbayLinkRepository
 from sniper.repositories.oauth_states import OAuthStateRepository
 from sniper.repositories.partitions import UserPartition
@@ -18,7 +19,12 @@ from sniper.services.ebay_accounts import EbayAccountService
 from sniper.services.ebay_tokens import UserTokenProvider
 from sniper.services.users import UserService
 from sniper.services.wishlist import WishlistService
-from sniper.settings import table_names, token_key_id
+from sniper.settings import (
+    table_names,
+    token_key_id,
+    tombstone_seconds,
+    user_pool_id,
+)
 from sniper.token_cipher import TokenCipher
 
 
@@ -45,9 +51,11 @@ def user_service() -> UserService:
         users=UsersRepository(tables.users),
         erasers=[
             ebay_links(),
-            UserPartition(tables.bids, ("userId", "bidId")),
+            UserPartition(tables.bids, ("userId", "sk")),
             UserPartition(tables.bid_history, ("userId", "historyKey")),
         ],
+        identities=CognitoUsers(user_pool_id),
+        tombstone_seconds=tombstone_seconds(),
     )
 
 

@@ -29,6 +29,22 @@ class UnauthorizedError(SniperError):
     code = "UNAUTHORIZED"
 
 
+class AccountDeletedError(UnauthorizedError):
+    """The token belongs to an account deleted while the token was still valid."""
+
+    code = "ACCOUNT_DELETED"
+
+
+class EbayNotLinkedError(UnauthorizedError):
+    code = "EBAY_NOT_LINKED"
+
+
+class EbayRelinkRequiredError(UnauthorizedError):
+    """eBay refused the user's token: only linking the account again helps."""
+
+    code = "EBAY_RELINK_REQUIRED"
+
+
 class ForbiddenError(SniperError):
     status_code = 403
     code = "FORBIDDEN"

@@ -76,6 +76,23 @@ def token_key_id() -> str:
 
 
 @cache
+def user_pool_id() -> str:
+    """The Cognito user pool whose users the API serves (account deletion)."""
+    return _required(os.environ, "USER_POOL_ID", "the Cognito user pool")
+
+
+# An account's tombstone outlives every token issued before its deletion: Cognito's
+# ID tokens live one hour by default and one day at most.
+DEFAULT_TOMBSTONE_SECONDS = 86_400
+
+
+@cache
+def tombstone_seconds() -> int:
+    raw = os.environ.get("ACCOUNT_TOMBSTONE_SECONDS", "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_TOMBSTONE_SECONDS
+
+
+@cache
 def api_settings() -> ApiSettings:
     """The API settings of this container, read once."""
     return ApiSettings.from_environ(os.environ)
@@ -92,3 +109,5 @@ def reset_caches() -> None:
     api_settings.cache_clear()
     table_names.cache_clear()
     token_key_id.cache_clear()
+    user_pool_id.cache_clear()
+    tombstone_seconds.cache_clear()

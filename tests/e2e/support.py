@@ -193,8 +193,18 @@ class RunningStack:
         endpoint = self.lambda_url if service == "lambda" else self.aws
         return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1")
 
-    def token(self, username: str = "alice", email: str | None = None) -> str:
-        body = {"username": username, "email": email or f"{username}@example.com"}
+    def token(
+        self,
+        username: str = "alice",
+        email: str | None = None,
+        *,
+        email_verified: bool = True,
+    ) -> str:
+        body = {
+            "username": username,
+            "email": email or f"{username}@example.com",
+            "emailVerified": email_verified,
+        }
         response = httpx.post(f"{self.api}/local/token", json=body, timeout=10)
         response.raise_for_status()
         token: str = response.json()["idToken"]

@@ -50,14 +50,22 @@ def with_body(event: dict[str, Any], body: Any) -> dict[str, Any]:
 
 
 def as_user(
-    event: dict[str, Any], sub: str, email: str | None = None
+    event: dict[str, Any],
+    sub: str,
+    email: str | None = None,
+    *,
+    email_verified: bool = True,
 ) -> dict[str, Any]:
+    """The event as `sub` sends it; Cognito's user name is the sub (email alias)."""
     claims = dict(event["requestContext"].get("authorizer", {}).get("claims", {}))
     claims["sub"] = sub
+    claims["cognito:username"] = sub
     if email is None:
         claims.pop("email", None)
+        claims.pop("email_verified", None)
     else:
         claims["email"] = email
+        claims["email_verified"] = "true" if email_verified else "false"
     event["requestContext"]["authorizer"] = {"claims": claims}
     return event
 

@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from sniper.repositories.ebay_links import (
+    AnotherAccountLinked,
     EbayLinkRepository,
     StoredEbayLink,
 )
+from sniper.repositories.users import AccountDeleted, UsersRepository
 from tests.conftest import MockedAws
 
 USER = "user-1"
@@ -64,20 +66,30 @@ def guards_of(mocked_aws: MockedAws, user_id: str) -> set[str]:
     }
 
 
-def test_two_callbacks_linking_different_accounts_leave_one_guard(
+def test_linking_a_second_account_is_refused_and_keeps_the_first(
     table_name: str, mocked_aws: MockedAws
 ) -> None:
-    first = EbayLinkRepository(table_name)
-    second = StaleFirstRead(table_name, seen=None)  # read before `first` wrote
+    links = EbayLinkRepository(table_name)
+    links.save(link_to("ebay-A"))
 
-    first.save(link_to("ebay-A"))
-    second.save(link_to("ebay-B"))
+    with pytest.raises(AnotherAccountLinked):
+        links.save(link_to("ebay-B"))
 
-    stored = first.get(USER)
-    assert stored is not None and stored.ebay_user_id == "ebay-B"
-    assert guards_of(mocked_aws, USER) == {"ebay-B"}
-    first.save(link_to("ebay-A", user_id=OTHER))  # account A is free again
-    assert first.owner_of("ebay-A") == OTHER
+    stored = links.get(USER)
+    assert stored is not None and stored.ebay_user_id == "ebay-A"
+    assert guards_of(mocked_aws, USER) == {"ebay-A"}
+    links.save(link_to("ebay-B", user_id=OTHER))  # account B was never claimed
+    assert links.owner_of("ebay-B") == OTHER
+
+
+def test_relinking_the_same_account_refreshes_it(
+    table_name: str, mocked_aws: MockedAws
+) -> None:
+    links = EbayLinkRepository(table_name)
+    links.save(link_to("ebay-A"))
+    links.save(link_to("ebay-A"))
+
+    assert guards_of(mocked_aws, USER) == {"ebay-A"}
 
 
 def test_an_unlink_racing_a_relink_leaves_no_guard_behind(
@@ -87,10 +99,23 @@ def test_an_unlink_racing_a_relink_leaves_no_guard_behind(
     links.save(link_to("ebay-A"))
     unlink = StaleFirstRead(table_name, seen=links.get(USER))
 
-    links.save(link_to("ebay-B"))  # the relink lands between read and delete
+    links.save(link_to("ebay-A"))  # the relink lands between read and delete
     unlink.delete(USER)
 
     assert links.get(USER) is None  # the unlink landed last: nothing is linked
     assert guards_of(mocked_aws, USER) == set()
-    links.save(link_to("ebay-B", user_id=OTHER))  # account B is free again
-    assert links.owner_of("ebay-B") == OTHER
+    links.save(link_to("ebay-A", user_id=OTHER))  # account A is free again
+    assert links.owner_of("ebay-A") == OTHER
+
+
+def test_a_link_completing_after_the_account_was_deleted_is_refused(
+    table_name: str, mocked_aws: MockedAws
+) -> None:
+    links = EbayLinkRepository(table_name)
+    UsersRepository(table_name).write_tombstone(USER, 1_800_000_000, 3600)
+
+    with pytest.raises(AccountDeleted):
+        links.save(link_to("ebay-A"))
+
+    assert links.get(USER) is None
+    assert guards_of(mocked_aws, USER) == set()

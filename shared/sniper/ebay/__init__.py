@@ -5,7 +5,7 @@ Importing this package makes no network or AWS call: the HTTP client, the
 settings and the app credentials are all created on first use.
 """
 
-from sniper.ebay.client import EbayClient, default_client
+from sniper.ebay.client import EbayClient
 from sniper.ebay.config import (
     DeletionEndpoint,
     EbayAppCredentials,
@@ -102,7 +102,6 @@ __all__ = [
     "WatchedItem",
     "call_with_retries",
     "challenge_response",
-    "default_client",
     "load_app_credentials",
     "parse_signature_header",
     "signed_forms",

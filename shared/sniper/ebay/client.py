@@ -1,14 +1,13 @@
 """``EbayClient``: every eBay call the sniper makes, behind one object.
 
 Callers (handlers, services) hold one client per container, from
-``default_client()``; tests build their own with injected settings, credentials,
+``sniper.composition``; tests build their own with injected settings, credentials,
 HTTP client and clock. The client owns the application-token cache, the cache of
 eBay's notification public keys and the last observed offset of eBay's clock.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -216,16 +215,3 @@ class EbayClient:
             marketplace_id=self._marketplace,
             timeout=timeout,
         )
-
-
-_default: EbayClient | None = None
-_default_lock = threading.Lock()
-
-
-def default_client() -> EbayClient:
-    """The container's client, built from the environment on first use."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = EbayClient.from_env()
-        return _default

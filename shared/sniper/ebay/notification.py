@@ -22,7 +22,7 @@ import json
 import re
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -71,6 +71,11 @@ class NotificationSignatureError(ValueError):
 
 class EbayPublicKeyNotFound(EbayPermanentError):
     """eBay knows no public key with that id (getPublicKey 404, error 195001)."""
+
+
+class PublicKeyLookupRefused(EbayPermanentError):
+    """eBay was not asked for the key: this container already looked up as many
+    key ids it did not hold as it may this minute."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,11 +298,48 @@ def _classify(status: int, first: EbayErrorDetail) -> type[EbayError] | None:
 
 
 UNKNOWN_KEY_CACHE_SECONDS = 300
+UNKNOWN_KEY_LOOKUPS_PER_MINUTE = 10
+"""getPublicKey calls per container per rolling minute for key ids it does not
+hold. Anyone may POST a notice, and each new key id would cost a call against the
+app's Notification API quota; eBay rotates its keys rarely."""
+
+
+class RollingLimit:
+    """At most ``limit`` events in any ``window`` seconds, across threads."""
+
+    def __init__(
+        self,
+        limit: int,
+        window: float = 60.0,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if limit < 1 or window <= 0:
+            raise ValueError("a rolling limit needs limit >= 1 and window > 0")
+        self._limit = limit
+        self._window = window
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._times: deque[float] = deque()
+
+    def acquire(self) -> bool:
+        """Count one event now if the limit allows it; False, counting nothing,
+        if ``limit`` events already happened in the last ``window`` seconds."""
+        now = self._clock()
+        with self._lock:
+            while self._times and self._times[0] <= now - self._window:
+                self._times.popleft()
+            if len(self._times) >= self._limit:
+                return False
+            self._times.append(now)
+            return True
 
 
 class PublicKeyCache:
     """Keys by id for ``ttl`` seconds, at most ``size`` of them (oldest out
-    first), so a flood of made-up key ids cannot grow a container's memory."""
+    first), so a flood of made-up key ids cannot grow a container's memory; and
+    at most ``lookups`` calls to eBay a minute, so it cannot drain the app's
+    Notification API quota either."""
 
     def __init__(
         self,
@@ -305,10 +347,16 @@ class PublicKeyCache:
         clock: Callable[[], float] = time.time,
         ttl: float = PUBLIC_KEY_CACHE_SECONDS,
         size: int = PUBLIC_KEY_CACHE_SIZE,
+        lookups: RollingLimit | None = None,
     ) -> None:
         self._clock = clock
         self._ttl = ttl
         self._size = size
+        self._lookups = (
+            lookups
+            if lookups is not None
+            else RollingLimit(UNKNOWN_KEY_LOOKUPS_PER_MINUTE, 60.0, clock=clock)
+        )
         self._lock = threading.Lock()
         self._keys: OrderedDict[str, tuple[float, NotificationPublicKey]] = (
             OrderedDict()
@@ -321,7 +369,10 @@ class PublicKeyCache:
         self, key_id: str, fetch: Callable[[], NotificationPublicKey]
     ) -> NotificationPublicKey:
         """The cached key, or ``fetch()``'s, remembered. An unknown key id is
-        remembered briefly; other failures (eBay down) are not cached."""
+        remembered briefly; other failures (eBay down) are not cached. Beyond
+        the lookups allowed this minute, ``PublicKeyLookupRefused`` without a
+        call, except for a key eBay handed out before, which stays in use past
+        its hour until a lookup is allowed again."""
         now = self._clock()
         with self._lock:
             cached = self._keys.get(key_id)
@@ -331,6 +382,13 @@ class PublicKeyCache:
         if now < unknown_until:
             raise EbayPublicKeyNotFound(
                 f"eBay knows no notification key {key_id!r}", http_status=404
+            )
+        if not self._lookups.acquire():
+            if cached is not None:
+                return cached[1]  # eBay's own key: a flood must not lock it out
+            raise PublicKeyLookupRefused(
+                f"notification key {key_id!r} not looked up: too many key ids "
+                "not yet known this minute"
             )
         try:
             key = fetch()  # outside the lock: a slow eBay must not block other ids

@@ -7,14 +7,12 @@ Permanent errors are never retried.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from sniper.ebay.errors import EbayTransientError
-
-logger = logging.getLogger(__name__)
+from sniper.observability import logger  # its formatter masks secrets
 
 T = TypeVar("T")
 

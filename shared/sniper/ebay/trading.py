@@ -8,7 +8,6 @@ is how entity-expansion and external-entity attacks get in.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, ParseError
@@ -31,8 +30,7 @@ from sniper.ebay.models import WatchedItem
 from sniper.ebay.rest import build_error
 from sniper.ebay.timestamps import unix_seconds
 from sniper.money import Money
-
-logger = logging.getLogger(__name__)
+from sniper.observability import logger  # its formatter masks secrets
 
 CALL_NAME = "GetMyeBayBuying"
 COMPATIBILITY_LEVEL = "1475"

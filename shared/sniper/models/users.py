@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import unicodedata
 import zoneinfo
+from collections.abc import Mapping
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 MIN_SNIPE_LEAD_SECONDS = 3
 MAX_SNIPE_LEAD_SECONDS = 60
@@ -61,6 +69,26 @@ class UserPreferences(BaseModel):
     timezone: Timezone = "UTC"
     defaultSnipeLeadSeconds: SnipeLeadSeconds = DEFAULT_SNIPE_LEAD_SECONDS
 
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any] | None) -> UserPreferences:
+        """Preferences read back from storage, tolerantly.
+
+        Request bodies stay strict, but a stored item may carry a key a later
+        release dropped, or a value a later rule refuses (a time zone IANA
+        retired): those fall back to the default instead of failing every read
+        of the profile.
+        """
+        kept: dict[str, Any] = {}
+        for name, value in (stored or {}).items():
+            if name not in cls.model_fields:
+                continue
+            try:
+                cls.model_validate({name: value})
+            except ValidationError:
+                continue
+            kept[name] = value
+        return cls.model_validate(kept)
+
 
 class PreferencesUpdate(BaseModel):
     """A partial change of preferences: fields left out stay as they are."""
@@ -96,3 +124,10 @@ class UserProfileResponse(BaseModel):
     updatedAt: int = Field(description="Unix seconds")
     preferences: UserPreferences
     isActive: bool
+    emailVerified: bool = Field(
+        description=(
+            "Whether the sign-in provider verified this address for the user. Only a "
+            "verified address is reserved for its owner; an unverified one is kept "
+            "but claims nothing."
+        )
+    )

@@ -26,9 +26,13 @@ def from_attribute_values(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def plain(value: Any) -> Any:
-    """Replace DynamoDB's Decimals with int (whole) or float, recursively."""
+    """Replace DynamoDB's whole Decimals with int, recursively.
+
+    A fractional number stays a Decimal: money is integer cents and must never pass
+    through float, so a fraction in storage is kept exact for the reader to refuse.
+    """
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return int(value) if value == value.to_integral_value() else value
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | set):

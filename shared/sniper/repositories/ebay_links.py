@@ -25,6 +25,7 @@ from sniper.repositories.dynamo import (
     plain,
     to_attribute_values,
 )
+from sniper.repositories.users import AccountDeleted, no_tombstone
 
 LINK_SK = "EBAY_LINK"
 GUARD_SK = "GUARD"
@@ -98,20 +99,12 @@ class EbayAccountTaken(Exception):
     """The eBay account is linked to another user."""
 
 
+class AnotherAccountLinked(Exception):
+    """The user already links a different eBay account; it must be unlinked first."""
+
+
 class LinkChanged(Exception):
     """The link kept changing under a write; concurrent requests of one user."""
-
-
-def _unchanged_since(previous: StoredEbayLink | None) -> dict[str, Any]:
-    """The condition that the link is still the one read (or still absent)."""
-    if previous is None:
-        return {"ConditionExpression": "attribute_not_exists(userId)"}
-    return {
-        "ConditionExpression": "ebayUserId = :previous",
-        "ExpressionAttributeValues": to_attribute_values(
-            {":previous": previous.ebay_user_id}
-        ),
-    }
 
 
 class EbayLinkRepository:
@@ -128,41 +121,42 @@ class EbayLinkRepository:
         return StoredEbayLink.from_item(item) if item else None
 
     def save(self, link: StoredEbayLink) -> None:
-        """Write the link and claim its eBay account; release a previous account.
+        """Write the link and claim its eBay account, in one transaction.
 
-        Re-linking the same eBay account refreshes the tokens; linking another one
-        moves the guard, all in one transaction. The write is conditional on the
-        link read first, so a concurrent change is re-read, never overwritten
-        with its guard left behind.
+        Re-linking the same eBay account refreshes the tokens. Linking another
+        one while an account is linked is refused (`AnotherAccountLinked`): bids
+        must never go out through an account the user did not expect. The write
+        also fails once the user's account is deleted (`AccountDeleted`), so a
+        link completing during the deletion is not left behind with its guard.
         """
-        for _ in range(ATTEMPTS):
-            previous = self.get(link.user_id)
-            put_link: dict[str, Any] = {
-                "TableName": self.table_name,
-                "Item": to_attribute_values(link.to_item()),
-                **_unchanged_since(previous),
-            }
-            items: list[dict[str, Any]] = [
-                {"Put": put_link},
-                guards.claim(
-                    self.table_name, ebay_guard_key(link.ebay_user_id), link.user_id
-                ),
-            ]
-            if previous is not None and previous.ebay_user_id != link.ebay_user_id:
-                items.append(self._release(previous))
-            try:
-                aws.dynamodb_client().transact_write_items(TransactItems=items)
-            except ClientError as error:
-                if not is_transaction_cancelled(error):
-                    raise
-                codes = cancellation_codes(error)
-                if codes[1:2] == ["ConditionalCheckFailed"]:
-                    raise EbayAccountTaken(link.ebay_user_id) from error
-                if codes[:1] == ["ConditionalCheckFailed"]:
-                    continue  # the link changed since it was read
+        put_link: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Item": to_attribute_values(link.to_item()),
+            "ConditionExpression": "attribute_not_exists(userId) OR ebayUserId = :ebay",
+            "ExpressionAttributeValues": to_attribute_values(
+                {":ebay": link.ebay_user_id}
+            ),
+        }
+        items: list[dict[str, Any]] = [
+            {"Put": put_link},
+            guards.claim(
+                self.table_name, ebay_guard_key(link.ebay_user_id), link.user_id
+            ),
+            no_tombstone(self.table_name, link.user_id),
+        ]
+        try:
+            aws.dynamodb_client().transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if not is_transaction_cancelled(error):
                 raise
-            return
-        raise LinkChanged(link.user_id)
+            codes = cancellation_codes(error)
+            if codes[2:3] == ["ConditionalCheckFailed"]:
+                raise AccountDeleted(link.user_id) from error
+            if codes[1:2] == ["ConditionalCheckFailed"]:
+                raise EbayAccountTaken(link.ebay_user_id) from error
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                raise AnotherAccountLinked(link.user_id) from error
+            raise
 
     def update_access_token(
         self, link: StoredEbayLink, ciphertext: bytes, expires_at: int, now: int

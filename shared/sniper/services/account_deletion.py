@@ -9,8 +9,9 @@ else, and for a notice seen before, there is nothing to do: both answer 204.
 
 Refusals: a notice that is not JSON, or a deletion notice without a user id, is
 400; a signature that is missing, malformed or wrong, or names a key eBay does
-not know, is 412 (what eBay's SDKs answer); a key eBay cannot hand out right now
-is 503 (eBay redelivers unacknowledged notices).
+not know, is 412 (what eBay's SDKs answer), and so is a key id not yet known
+once this container has looked up its quota of those this minute; a key eBay
+cannot hand out right now is 503 (eBay redelivers unacknowledged notices).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sniper.ebay import (
     signed_forms,
     verify_signature,
 )
+from sniper.ebay.notification import PublicKeyLookupRefused
 from sniper.errors import BadRequestError, ServiceUnavailableError, SniperError
 from sniper.observability import logger
 
@@ -202,6 +204,15 @@ class AccountDeletionService:
             raise ServiceUnavailableError(
                 "eBay's notification key is unavailable; redeliver later.",
                 headers={"Retry-After": retry_after},
+            ) from error
+        except PublicKeyLookupRefused as error:
+            # A flood of made-up key ids: refused as unverifiable, eBay not asked.
+            logger.warning(
+                "eBay notification key lookups over the bound",
+                extra={"reason": str(error)},
+            )
+            raise NotificationSignatureError(
+                "eBay has no usable public key with the signature's key id"
             ) from error
         except EbayError as error:  # unknown key id (404), or an unusable answer
             raise NotificationSignatureError(

@@ -8,21 +8,29 @@ from typing import Protocol
 from sniper.auth import AuthenticatedUser
 from sniper.clock import Clock, SystemClock
 from sniper.ebay import EbayAuthError, EbayUser, UserTokens
-from sniper.errors import BadRequestError, ConflictError, UnauthorizedError
+from sniper.errors import (
+    AccountDeletedError,
+    BadRequestError,
+    ConflictError,
+    UnauthorizedError,
+)
 from sniper.models.ebay_accounts import AuthUrlResponse, EbayAccountStatus
 from sniper.observability import logger
 from sniper.repositories.ebay_links import (
+    AnotherAccountLinked,
     EbayAccountTaken,
     EbayLinkRepository,
     LinkChanged,
     StoredEbayLink,
 )
 from sniper.repositories.oauth_states import OAuthStateRepository
+from sniper.repositories.users import AccountDeleted
 from sniper.services.ebay_failures import ebay_failures_as_api_errors
 from sniper.token_cipher import TokenCipher
 
 STATE_LIFETIME_SECONDS = 600
 LINK_CHANGED_MESSAGE = "Your eBay link changed meanwhile; try again."
+ACCOUNT_DELETED_MESSAGE = "This account was deleted; sign up again to link eBay."
 BAD_STATE_MESSAGE = (
     "The state is unknown, already used, expired or issued to someone else; "
     "start linking again."
@@ -80,6 +88,8 @@ class EbayAccountService:
             ebay_user = self.ebay.get_user(tokens.access_token.get_secret_value())
         now = int(self.clock.now())
         existing = self.links.get(caller.user_id)
+        if existing is not None and existing.ebay_user_id != ebay_user.user_id:
+            raise _another_account_linked(existing)
         link = StoredEbayLink(
             user_id=caller.user_id,
             ebay_user_id=ebay_user.user_id,
@@ -105,8 +115,11 @@ class EbayAccountService:
             raise ConflictError(
                 "This eBay account is already linked to another user."
             ) from error
-        except LinkChanged as error:
-            raise ConflictError(LINK_CHANGED_MESSAGE) from error
+        except AnotherAccountLinked as error:
+            current = self.links.get(caller.user_id)
+            raise _another_account_linked(current) from error
+        except AccountDeleted as error:
+            raise AccountDeletedError(ACCOUNT_DELETED_MESSAGE) from error
         logger.info("eBay account linked", extra={"ebay_user_id": ebay_user.user_id})
         return self._status(link)
 
@@ -135,3 +148,12 @@ class EbayAccountService:
                 or link.refresh_token_expires_at <= self.clock.now()
             ),
         )
+
+
+def _another_account_linked(existing: StoredEbayLink | None) -> ConflictError:
+    """409 naming the account already linked: unlinking is the user's decision."""
+    name = f" ({existing.ebay_username})" if existing and existing.ebay_username else ""
+    return ConflictError(
+        f"Another eBay account{name} is already linked to your account; unlink it "
+        "first (DELETE /ebay/auth/unlink), then link the new one."
+    )

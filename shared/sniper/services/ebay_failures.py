@@ -15,10 +15,10 @@ from sniper.ebay import (
     EbayTransientError,
 )
 from sniper.errors import (
+    EbayRelinkRequiredError,
     ForbiddenError,
     NotFoundError,
     ServiceUnavailableError,
-    UnauthorizedError,
     UpstreamError,
 )
 from sniper.observability import logger
@@ -47,7 +47,7 @@ def ebay_failures_as_api_errors(*, user_token: bool = True) -> Iterator[None]:
         raise NotFoundError("eBay has no such item (or it was removed).") from error
     except EbayAuthError as error:
         if user_token:
-            raise UnauthorizedError(RELINK_MESSAGE) from error
+            raise EbayRelinkRequiredError(RELINK_MESSAGE) from error
         logger.error("eBay refused the application token", extra={"error": str(error)})
         raise UpstreamError("eBay refused the request; try again later.") from error
     except EbayTransientError as error:

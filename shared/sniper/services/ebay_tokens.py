@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from sniper.clock import Clock, SystemClock
 from sniper.ebay import AccessToken, EbayAuthError
-from sniper.errors import UnauthorizedError
+from sniper.errors import EbayNotLinkedError, EbayRelinkRequiredError
 from sniper.observability import logger
 from sniper.repositories.ebay_links import EbayLinkRepository, StoredEbayLink
 from sniper.services.ebay_failures import RELINK_MESSAGE
@@ -25,14 +25,6 @@ T = TypeVar("T")
 NOT_LINKED_MESSAGE = "No eBay account is linked; link your eBay account first."
 # Refresh a little before expiry: a token that dies mid-request is no token.
 SAFETY_MARGIN_SECONDS = 120
-
-
-class EbayNotLinkedError(UnauthorizedError):
-    code = "EBAY_NOT_LINKED"
-
-
-class EbayRelinkRequiredError(UnauthorizedError):
-    code = "EBAY_RELINK_REQUIRED"
 
 
 class TokenRefresher(Protocol):

@@ -7,14 +7,16 @@ from typing import Protocol
 
 from sniper.auth import AuthenticatedUser
 from sniper.clock import Clock, SystemClock
-from sniper.errors import ConflictError, NotFoundError
+from sniper.errors import AccountDeletedError, ConflictError, NotFoundError
 from sniper.models.users import (
     PreferencesUpdate,
     UpdateUserRequest,
     UserPreferences,
     UserProfileResponse,
 )
+from sniper.observability import logger
 from sniper.repositories.users import (
+    AccountDeleted,
     EmailTaken,
     ProfileAlreadyExists,
     ProfileChanged,
@@ -30,7 +32,22 @@ class Erasable(Protocol):
     def erase(self, user_id: str) -> int: ...
 
 
+class IdentityDirectory(Protocol):
+    """Where users sign in (Cognito): deleting an account deletes its user there."""
+
+    def delete(self, username: str) -> bool: ...
+
+
+class BidCanceller(Protocol):
+    """Ends every active bid of a user, as account deletion must before erasing."""
+
+    def cancel_all(self, user_id: str, reason: str) -> int: ...
+
+
 EMAIL_TAKEN_MESSAGE = "This email address is already used by another account."
+ACCOUNT_DELETED_MESSAGE = (
+    "This account was deleted. Sign up again to use the sniper with a new account."
+)
 
 
 class UserService:
@@ -41,10 +58,17 @@ class UserService:
         users: UsersRepository,
         erasers: Sequence[Erasable] = (),
         clock: Clock | None = None,
+        *,
+        identities: IdentityDirectory | None = None,
+        bids: BidCanceller | None = None,
+        tombstone_seconds: int = 86_400,
     ) -> None:
         self.users = users
         self.erasers = erasers
         self.clock = clock or SystemClock()
+        self.identities = identities
+        self.bids = bids
+        self.tombstone_seconds = tombstone_seconds
 
     def get_profile(self, caller: AuthenticatedUser) -> UserProfileResponse:
         """The caller's profile, created from the token's claims on first sight."""
@@ -53,16 +77,20 @@ class UserService:
     def update_profile(
         self, caller: AuthenticatedUser, request: UpdateUserRequest
     ) -> UserProfileResponse:
+        """Change the email and/or preferences.
+
+        A new email claims the address for the caller only if it is the one the
+        identity provider verified for them; any other is stored unverified and
+        claims nothing, so nobody can lock an owner out of their own address.
+        """
         profile = self._profile_of(caller)
         preferences = request.preferences.changes() if request.preferences else {}
         if request.email is not None and request.email != profile.email:
+            new_email = str(request.email)
+            verified = _same_address(caller.verified_email, new_email)
             profile = self._retry_on_race(
                 lambda current: self.users.change_email(
-                    caller.user_id,
-                    current.email,
-                    str(request.email),
-                    self._now(),
-                    preferences,
+                    current, new_email, verified, self._now(), preferences
                 ),
                 caller,
             )
@@ -81,18 +109,28 @@ class UserService:
     def delete_account(self, caller: AuthenticatedUser) -> None:
         """Erase every item the caller owns; safe to repeat after a partial failure.
 
-        The profile goes last, so an interrupted erasure leaves a profile behind
-        that a retried DELETE finds and finishes.
+        The tombstone comes first: from then on no request, however long in
+        flight, and no token still valid can write the account back. Active bids
+        are cancelled (schedules deleted) before their data goes; the profile
+        goes last, so an interrupted erasure leaves a profile behind that a
+        retried DELETE finds and finishes; the Cognito user goes after the data.
         """
+        self.users.write_tombstone(caller.user_id, self._now(), self.tombstone_seconds)
+        if self.bids is not None:
+            self.bids.cancel_all(caller.user_id, "The account was deleted.")
         for store in self.erasers:
             store.erase(caller.user_id)
         self.users.erase(caller.user_id)
+        if self.identities is not None:
+            self.identities.delete(caller.username or caller.user_id)
 
     def _profile_of(self, caller: AuthenticatedUser) -> StoredProfile:
         profile = self.users.get_profile(caller.user_id)
         if profile is not None:
-            return profile
+            return self._verify_if_vouched(caller, profile)
         if not caller.email:
+            if self.users.is_deleted(caller.user_id):
+                raise AccountDeletedError(ACCOUNT_DELETED_MESSAGE)
             raise NotFoundError(
                 "No profile yet, and the sign-in token carries no email to create one."
             )
@@ -103,9 +141,12 @@ class UserService:
             created_at=now,
             updated_at=now,
             preferences=UserPreferences().model_dump(),
+            email_verified=caller.email_verified,
         )
         try:
             self.users.create_profile(profile)
+        except AccountDeleted as error:
+            raise AccountDeletedError(ACCOUNT_DELETED_MESSAGE) from error
         except ProfileAlreadyExists:
             existing = self.users.get_profile(caller.user_id)
             if existing is None:
@@ -114,6 +155,24 @@ class UserService:
         except EmailTaken as error:
             raise ConflictError(EMAIL_TAKEN_MESSAGE) from error
         return profile
+
+    def _verify_if_vouched(
+        self, caller: AuthenticatedUser, profile: StoredProfile
+    ) -> StoredProfile:
+        """Claim the address of an unverified profile once the token vouches for it.
+
+        If another account holds it meanwhile, the profile stays unverified: the
+        caller still gets their profile, never an error.
+        """
+        if profile.email_verified or not _same_address(
+            caller.verified_email, profile.email
+        ):
+            return profile
+        try:
+            return self.users.change_email(profile, profile.email, True, self._now())
+        except (EmailTaken, ProfileChanged, ProfileMissing):
+            logger.info("Verified email not claimed: another account holds it")
+            return self.users.get_profile(caller.user_id) or profile
 
     def _set_preferences(
         self, caller: AuthenticatedUser, update: PreferencesUpdate
@@ -135,6 +194,8 @@ class UserService:
         for _ in range(attempts):
             current = self.users.get_profile(caller.user_id)
             if current is None:
+                if self.users.is_deleted(caller.user_id):
+                    raise AccountDeletedError(ACCOUNT_DELETED_MESSAGE)
                 raise NotFoundError("The profile was deleted.")
             try:
                 return change(current)
@@ -157,6 +218,11 @@ def to_response(profile: StoredProfile) -> UserProfileResponse:
         email=profile.email,
         createdAt=profile.created_at,
         updatedAt=profile.updated_at,
-        preferences=UserPreferences.model_validate(profile.preferences),
+        preferences=UserPreferences.from_stored(profile.preferences),
         isActive=profile.is_active,
+        emailVerified=profile.email_verified,
     )
+
+
+def _same_address(verified: str | None, email: str) -> bool:
+    return verified is not None and verified.strip().lower() == email.strip().lower()

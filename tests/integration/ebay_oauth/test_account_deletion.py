@@ -25,7 +25,7 @@ from local.ebay_emulator.notifications import (
     account_deletion_notice,
     sign_notice,
 )
-from sniper.observability import logger
+from sniper.ebay.notification import PUBLIC_KEY_PATH, UNKNOWN_KEY_LOOKUPS_PER_MINUTE
 from tests.conftest import MockedAws
 from tests.support.ebay_world import EbayWorld
 from tests.support.handlers import (
@@ -37,6 +37,7 @@ from tests.support.handlers import (
     sample_event,
     with_body,
 )
+from tests.support.logs import capture_logs
 
 CAROL = "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
 PATH = "/ebay/notifications/account-deletion"
@@ -346,6 +347,50 @@ def test_a_missing_garbage_or_doctored_signature_header_is_412(
     assert items_of(mocked_aws, ALICE) == alice_linked
 
 
+def public_key_lookups(ebay: EbayWorld) -> list[str]:
+    """The key ids the functions asked eBay's getPublicKey for, oldest first."""
+    return [
+        entry["path"].removeprefix(PUBLIC_KEY_PATH)
+        for entry in ebay.admin("GET", "/requests").json()
+        if entry["path"].startswith(PUBLIC_KEY_PATH)
+    ]
+
+
+def test_a_flood_of_forged_key_ids_costs_ebay_a_bounded_number_of_lookups(
+    invoke: Invoker,
+    ebay: EbayWorld,
+    ebay_emulator: EmulatorServer,
+    alice_linked: Any,
+    mocked_aws: MockedAws,
+) -> None:
+    ebay.admin("POST", "/users", json={"username": "ebay-stranger"})
+    real_key = ebay_emulator.state.notification_signer.key_id
+    stranger = ebay_emulator.state.account_deletion_notice("ebay-stranger")
+    assert invoke(notice_event(stranger.body, stranger.signature))["statusCode"] == 204
+    alices = ebay_emulator.state.account_deletion_notice("ebay-alice")
+    flood = 3 * UNKNOWN_KEY_LOOKUPS_PER_MINUTE
+
+    with capture_logs(logging.WARNING) as logs:
+        answers = [
+            invoke(notice_event(alices.body, forged(ebay_emulator, kid=f"forged-{n}")))
+            for n in range(flood)
+        ]
+
+    assert [answer["statusCode"] for answer in answers] == [412] * flood
+    assert {body_of(answer)["code"] for answer in answers} == {"PRECONDITION_FAILED"}
+    assert items_of(mocked_aws, ALICE) == alice_linked
+    # The real key's lookup counts too: the bound is on any key id not yet known.
+    lookups = public_key_lookups(ebay)
+    assert lookups[0] == real_key
+    assert len(lookups) == UNKNOWN_KEY_LOOKUPS_PER_MINUTE
+    over = [line for line in logs.lines() if "over the bound" in line["message"]]
+    assert len(over) == flood - (UNKNOWN_KEY_LOOKUPS_PER_MINUTE - 1)
+    # eBay's real key, cached before the flood, still verifies without a lookup.
+    assert invoke(notice_event(alices.body, alices.signature))["statusCode"] == 204
+    assert items_of(mocked_aws, ALICE) == []
+    assert public_key_lookups(ebay) == lookups
+
+
 def test_a_body_that_is_not_a_json_object_is_400(
     invoke: Invoker, ebay_emulator: EmulatorServer, ebay: EbayWorld
 ) -> None:
@@ -426,40 +471,21 @@ def test_when_ebay_cannot_hand_out_its_key_the_notice_waits_for_redelivery(
 
 
 def test_the_log_names_the_ebay_user_id_and_nothing_personal(
-    invoke: Invoker,
-    ebay: EbayWorld,
-    ebay_emulator: EmulatorServer,
-    caplog: pytest.LogCaptureFixture,
-    capsys: pytest.CaptureFixture[str],
+    invoke: Invoker, ebay: EbayWorld, ebay_emulator: EmulatorServer
 ) -> None:
     link(invoke, ebay, "ebay-alice", ALICE)
-    caplog.set_level(logging.INFO)
-    capsys.readouterr()
     signed = ebay_emulator.state.account_deletion_notice("ebay-alice")
     data = signed.notice["notification"]["data"]
 
-    level = logger.log_level
-    logger.setLevel(logging.INFO)
-    try:
+    with capture_logs(logging.INFO) as logs:
         assert invoke(notice_event(signed.body, signed.signature))["statusCode"] == 204
-    finally:
-        logger.setLevel(level)
 
-    captured = capsys.readouterr()
-    record = next(
-        r for r in caplog.records if "link and tokens deleted" in r.getMessage()
+    line = next(
+        line for line in logs.lines() if "link and tokens deleted" in line["message"]
     )
-    assert record.__dict__["ebay_user_id"] == data["userId"]
-    everything = " ".join(
-        [
-            captured.out,
-            captured.err,
-            caplog.text,
-            *(str(vars(r)) for r in caplog.records),
-        ]
-    )
-    assert data["eiasToken"] not in everything
-    assert "ebay-alice" not in everything
+    assert line["ebay_user_id"] == data["userId"]
+    assert data["eiasToken"] not in logs.text
+    assert "ebay-alice" not in logs.text
 
 
 # The challenge ----------------------------------------------------------------
@@ -548,13 +574,13 @@ def test_a_challenge_with_an_unusable_configuration_is_503(
         assert fields["verificationToken"] not in answer["body"]
 
 
-def test_a_challenge_without_a_code_is_422(invoke: Invoker, ebay: EbayWorld) -> None:
+def test_a_challenge_without_a_code_is_400(invoke: Invoker, ebay: EbayWorld) -> None:
     ebay.app_secret(verificationToken=TOKEN, deletionEndpointUrl="https://x.io/h")
 
     for code in (None, ""):
         answer = invoke(challenge_event(code))
 
-        assert answer["statusCode"] == 422
+        assert answer["statusCode"] == 400
         assert body_of(answer)["errors"][0]["field"] == "challenge_code"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,7 +10,8 @@ import boto3
 import pytest
 
 from sniper.ebay import BUY_OFFER_AUCTION_SCOPE, IDENTITY_READONLY_SCOPE
-from tests.conftest import MockedAws
+from sniper.observability import MASK, logger
+from tests.conftest import MockedAws, reset_containers
 from tests.support.ebay_world import APP, EbayWorld
 from tests.support.handlers import (
     ALICE,
@@ -22,11 +23,18 @@ from tests.support.handlers import (
     with_body,
     without_claims,
 )
+from tests.support.logs import CapturedLogs, capture_logs
 
 
 @pytest.fixture
 def invoke(ebay: EbayWorld) -> Invoker:
     return Invoker("ebay_oauth")
+
+
+@pytest.fixture
+def logs() -> Iterator[CapturedLogs]:
+    with capture_logs() as captured:
+        yield captured
 
 
 def event(name: str, user: str = ALICE) -> dict[str, Any]:
@@ -109,30 +117,57 @@ def test_linking_through_the_consent_page_stores_ciphertext_only(
     assert plain not in response["body"]
 
 
-def test_tokens_never_reach_the_logs(
-    invoke: Invoker,
-    ebay: EbayWorld,
-    caplog: pytest.LogCaptureFixture,
-    capsys: pytest.CaptureFixture[str],
-    mocked_aws: MockedAws,
-) -> None:
-    caplog.set_level(logging.DEBUG)
-
-    link(invoke, ebay, "ebay-alice")
-
+def stored_tokens(mocked_aws: MockedAws, user: str = ALICE) -> list[str]:
+    """The user's eBay access and refresh tokens, decrypted from the stored link."""
     stored = mocked_aws.table("UsersTable").get_item(
-        Key={"userId": ALICE, "sk": "EBAY_LINK"}
+        Key={"userId": user, "sk": "EBAY_LINK"}
     )["Item"]
-    token = (
-        boto3.client("kms")
-        .decrypt(
-            CiphertextBlob=bytes(stored["accessToken"].value),
-            EncryptionContext={"userId": ALICE, "purpose": "ebay-oauth-token"},
-        )["Plaintext"]
-        .decode()
-    )
-    captured = capsys.readouterr()
-    assert token not in captured.out + captured.err + caplog.text
+    kms = boto3.client("kms")
+    return [
+        kms.decrypt(
+            CiphertextBlob=bytes(stored[name].value),
+            EncryptionContext={"userId": user, "purpose": "ebay-oauth-token"},
+        )["Plaintext"].decode()
+        for name in ("accessToken", "refreshToken")
+    ]
+
+
+def test_tokens_never_reach_the_logs(
+    invoke: Invoker, ebay: EbayWorld, mocked_aws: MockedAws, logs: CapturedLogs
+) -> None:
+    started = start(invoke)
+    redirect = ebay.consent(started["authUrl"], "ebay-alice")
+    assert callback(invoke, redirect["code"], redirect["state"])["statusCode"] == 200
+    assert body_of(invoke(event("status_get")))["isLinked"] is True
+    secrets = [*stored_tokens(mocked_aws), redirect["code"]]
+
+    assert invoke(event("unlink_delete"))["statusCode"] == 204
+
+    written = logs.text
+    assert "eBay account linked" in written  # the capture saw the requests
+    assert "eBay account unlinked" in written
+    assert all(secret.startswith("v^1.1") for secret in secrets)
+    assert [secret for secret in secrets if secret in written] == []
+
+
+def test_the_log_capture_sees_a_planted_leak(
+    invoke: Invoker, ebay: EbayWorld, mocked_aws: MockedAws, logs: CapturedLogs
+) -> None:
+    # Proves the test above could fail: the masking covers secret-looking keys
+    # and Bearer values only, so a token under any other key is written as is.
+    link(invoke, ebay, "ebay-alice")
+    token = stored_tokens(mocked_aws)[0]
+    logs.clear()
+
+    logger.error("planted", extra={"leak": token})
+    logger.error("planted", extra={"access_token": token})
+    logger.error(f"sent Authorization: Bearer {token}")
+
+    leak, named, bearer = logs.lines()
+    assert leak["leak"] == token
+    assert named["access_token"] == MASK
+    assert bearer["message"] == f"sent Authorization: Bearer {MASK}"
+    assert logs.text.count(token) == 1
 
 
 def test_status_before_and_after_linking(invoke: Invoker, ebay: EbayWorld) -> None:
@@ -212,7 +247,7 @@ def test_malformed_callbacks_name_the_field(
 ) -> None:
     response = invoke(with_body(event("callback_post"), body))
 
-    assert response["statusCode"] == 422
+    assert response["statusCode"] == 400
     assert field in body_of(response)["message"]
 
 
@@ -296,7 +331,7 @@ def test_every_route_needs_a_caller(invoke: Invoker, ebay: EbayWorld) -> None:
 
 
 def test_deleting_the_account_removes_tokens_and_frees_the_ebay_account(
-    invoke: Invoker, ebay: EbayWorld, mocked_aws: MockedAws
+    invoke: Invoker, ebay: EbayWorld, mocked_aws: MockedAws, user_pool: str
 ) -> None:
     link(invoke, ebay, "ebay-shared", ALICE)
     users = Invoker("user_management")
@@ -311,5 +346,38 @@ def test_deleting_the_account_removes_tokens_and_frees_the_ebay_account(
         for item in mocked_aws.all_items("UsersTable")
         if ALICE in (item["userId"], item.get("ownerId"))
     ]
-    assert leftovers == []
+    assert [item["sk"] for item in leftovers] == ["TOMBSTONE"]
     assert link(invoke, ebay, "ebay-shared", BOB)["statusCode"] == 200
+
+
+def test_linking_a_second_ebay_account_is_409_and_keeps_the_first(
+    invoke: Invoker, ebay: EbayWorld
+) -> None:
+    assert link(invoke, ebay, "ebay-alice")["statusCode"] == 200
+
+    second = link(invoke, ebay, "ebay-alice-other")
+
+    assert second["statusCode"] == 409
+    message = body_of(second)["message"]
+    assert "unlink it first" in message
+    assert "ebay-alice" in message
+    status = body_of(invoke(event("status_get")))
+    assert status["accountId"] == "ebay-alice"
+    # Once unlinked, the new account links.
+    assert invoke(event("unlink_delete"))["statusCode"] == 204
+    assert link(invoke, ebay, "ebay-alice-other")["statusCode"] == 200
+
+
+def test_a_misconfigured_ebay_integration_is_a_500_with_the_api_body(
+    invoke: Invoker, ebay: EbayWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EBAY_ENVIRONMENT", "mars")
+    reset_containers()
+
+    response = invoke(event("auth_url_get"))
+
+    assert response["statusCode"] == 500
+    body = body_of(response)
+    assert body["code"] == "INTERNAL_ERROR"
+    assert "mars" not in body["message"]
+    assert "Traceback" not in response["body"]

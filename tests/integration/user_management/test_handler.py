@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import MockedAws
+from tests.conftest import MockedAws, user_pool_users
 from tests.support.handlers import (
     ALICE,
     BOB,
@@ -21,7 +21,7 @@ from tests.support.handlers import (
 
 
 @pytest.fixture
-def invoke(mocked_aws: MockedAws) -> Invoker:
+def invoke(mocked_aws: MockedAws, user_pool: str) -> Invoker:
     return Invoker("user_management")
 
 
@@ -29,9 +29,15 @@ def profile_event(sub: str = ALICE, email: str | None = "alice@example.com") -> 
     return as_user(sample_event("user_management/profile_get.json"), sub, email)
 
 
-def put_profile(sub: str, body: Any, email: str | None = None) -> Any:
+def put_profile(
+    sub: str, body: Any, email: str | None = None, *, email_verified: bool = True
+) -> Any:
+    """A PUT whose token carries `email` (the address Cognito holds for the caller)."""
     event = sample_event("user_management/profile_put.json")
-    return with_body(as_user(event, sub, email or f"{sub}@example.com"), body)
+    token_email = email or f"{sub}@example.com"
+    return with_body(
+        as_user(event, sub, token_email, email_verified=email_verified), body
+    )
 
 
 def put_preferences(sub: str, body: Any) -> Any:
@@ -93,7 +99,10 @@ def test_email_change_moves_the_uniqueness_guard(
 ) -> None:
     invoke(profile_event())
 
-    response = invoke(put_profile(ALICE, {"email": "alice.new@example.com"}))
+    # Alice changed and verified her address in Cognito; the token now vouches.
+    response = invoke(
+        put_profile(ALICE, {"email": "alice.new@example.com"}, "alice.new@example.com")
+    )
 
     assert response["statusCode"] == 200
     assert body_of(response)["email"] == "alice.new@example.com"
@@ -111,7 +120,15 @@ def test_email_held_by_another_user_is_409_and_nothing_changes(
     invoke(profile_event())
     invoke(profile_event(BOB, "bob@example.com"))
 
-    response = invoke(put_profile(BOB, {"email": "ALICE@example.com"}))
+    # Only a verified address claims a guard: Bob's token vouches for this one.
+    response = invoke(put_profile(BOB, {"email": "ALICE@example.com"}, "ALICE@x.io"))
+    assert response["statusCode"] == 200  # not vouched for: kept, claims nothing
+    assert body_of(response)["emailVerified"] is False
+    invoke(put_profile(BOB, {"email": "bob@example.com"}, "bob@example.com"))
+
+    response = invoke(
+        put_profile(BOB, {"email": "ALICE@example.com"}, "alice@example.com")
+    )
 
     assert response["statusCode"] == 409
     assert "already used" in body_of(response)["message"]
@@ -132,7 +149,9 @@ def test_changing_email_case_keeps_the_same_guard(
 ) -> None:
     invoke(profile_event())
 
-    response = invoke(put_profile(ALICE, {"email": "Alice@Example.com"}))
+    response = invoke(
+        put_profile(ALICE, {"email": "Alice@Example.com"}, "Alice@Example.com")
+    )
 
     assert response["statusCode"] == 200
     guards = [i for i in mocked_aws.all_items("UsersTable") if i["sk"] == "GUARD"]
@@ -148,14 +167,14 @@ def test_changing_email_case_keeps_the_same_guard(
         ({"preferences": {"timezone": "Mars/Olympus"}}, "preferences.timezone"),
     ],
 )
-def test_bad_profile_update_is_422_naming_the_field(
+def test_bad_profile_update_is_400_naming_the_field(
     invoke: Any, body: Any, field: str
 ) -> None:
     invoke(profile_event())
 
     response = invoke(put_profile(ALICE, body, "alice@example.com"))
 
-    assert response["statusCode"] == 422
+    assert response["statusCode"] == 400
     error = body_of(response)
     assert field in error["message"]
     assert any(field in detail["field"] for detail in error["errors"])
@@ -175,7 +194,7 @@ def test_body_that_is_not_utf8_is_400(invoke: Any) -> None:
 
     response = invoke(event)
 
-    assert response["statusCode"] in (400, 422)
+    assert response["statusCode"] == 400
 
 
 def test_preferences_update_changes_only_given_fields(invoke: Any) -> None:
@@ -214,12 +233,12 @@ def test_preferences_create_the_profile_when_missing(invoke: Any) -> None:
         ({"colour": "blue"}, "colour"),
     ],
 )
-def test_bad_preferences_are_422_naming_the_field(
+def test_bad_preferences_are_400_naming_the_field(
     invoke: Any, body: Any, field: str
 ) -> None:
     response = invoke(put_preferences(ALICE, body))
 
-    assert response["statusCode"] == 422
+    assert response["statusCode"] == 400
     assert field in body_of(response)["message"]
 
 
@@ -232,14 +251,14 @@ def test_snipe_lead_bounds_are_accepted(invoke: Any) -> None:
 
 
 def test_delete_account_erases_every_item_of_the_user_only(
-    invoke: Any, mocked_aws: MockedAws
+    invoke: Any, mocked_aws: MockedAws, user_pool: str
 ) -> None:
     invoke(profile_event())
     invoke(profile_event(BOB, "bob@example.com"))
     for owner in (ALICE, BOB):
         for index in range(30):
             mocked_aws.table("BidsTable").put_item(
-                Item={"userId": owner, "bidId": f"bid-{index}", "maxBidAmount": 2500}
+                Item={"userId": owner, "sk": f"BID#{index}", "maxBidAmount": 2500}
             )
             mocked_aws.table("BidHistoryTable").put_item(
                 Item={
@@ -260,8 +279,13 @@ def test_delete_account_erases_every_item_of_the_user_only(
     assert response["statusCode"] == 204
     for logical_id in ("UsersTable", "BidsTable", "BidHistoryTable"):
         items = mocked_aws.all_items(logical_id)
-        assert not [i for i in items if ALICE in str(i.values())], logical_id
+        left = [i for i in items if ALICE in str(i.values())]
+        # Only the tombstone stays (TTL removes it once every token has expired).
+        assert [i["sk"] for i in left] == (
+            ["TOMBSTONE"] if logical_id == "UsersTable" else []
+        ), logical_id
         assert [i for i in items if BOB in str(i.values())], logical_id
+    assert user_pool_users(user_pool) == {BOB}
     assert invoke(profile_event(BOB, "bob@example.com"))["statusCode"] == 200
 
 
@@ -334,7 +358,7 @@ def test_a_refused_email_change_changes_no_preference_either(invoke: Any) -> Non
         put_profile(
             BOB,
             {"email": "alice@example.com", "preferences": {"timezone": "Asia/Tokyo"}},
-            "bob@example.com",
+            "alice@example.com",
         )
     )
 

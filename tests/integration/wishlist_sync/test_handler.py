@@ -218,23 +218,23 @@ def test_unknown_item_is_404(invoke: Invoker, ebay: EbayWorld, linked: str) -> N
 
 
 @pytest.mark.parametrize("item_id", ["abc", "12", "v1|123456789|0", "1" * 25])
-def test_malformed_item_id_is_422(
+def test_malformed_item_id_is_400(
     invoke: Invoker, ebay: EbayWorld, linked: str, item_id: str
 ) -> None:
     response = invoke(item_event(item_id))
 
-    assert response["statusCode"] == 422
+    assert response["statusCode"] == 400
     assert "itemId" in body_of(response)["message"]
 
 
-def test_bad_auctions_only_value_is_422(invoke: Invoker, ebay: EbayWorld) -> None:
+def test_bad_auctions_only_value_is_400(invoke: Invoker, ebay: EbayWorld) -> None:
     event = items_event()
     event["queryStringParameters"] = {"auctionsOnly": "maybe"}
     event["multiValueQueryStringParameters"] = {"auctionsOnly": ["maybe"]}
 
     response = invoke(event)
 
-    assert response["statusCode"] == 422
+    assert response["statusCode"] == 400
     assert "auctionsOnly" in body_of(response)["message"]
 
 

@@ -15,13 +15,12 @@ from moto import mock_aws
 
 from sniper.ebay import (
     EbayAppCredentials,
+    EbayClient,
     EbayConfigError,
     EbayEnvironment,
     EbaySettings,
-    default_client,
     load_app_credentials,
 )
-from sniper.ebay import client as client_module
 
 
 def test_production_uses_ebays_production_hosts() -> None:
@@ -173,15 +172,13 @@ def test_the_client_secret_never_shows_in_a_repr() -> None:
     assert CLIENT_SECRET not in credentials.model_dump_json()
 
 
-def test_the_container_client_is_built_once_from_the_environment(
+def test_the_client_is_built_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(client_module, "_default", None)
     monkeypatch.setenv("EBAY_ENVIRONMENT", "sandbox")
     monkeypatch.setenv("EBAY_MARKETPLACE_ID", "EBAY_DE")
     monkeypatch.setenv("SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:x")
-    client = default_client()
-    assert default_client() is client
+    client = EbayClient.from_env()
     assert client.settings.environment is EbayEnvironment.SANDBOX
     assert client.settings.marketplace_id == "EBAY_DE"
     assert repr(client) == "EbayClient(environment='sandbox', marketplace='EBAY_DE')"

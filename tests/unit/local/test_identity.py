@@ -151,3 +151,51 @@ def test_issue_refuses_bad_requests(
 ) -> None:
     with pytest.raises(ValueError):
         identity.issue(username, lifetime_s=lifetime)
+
+
+def fresh_identity() -> LocalIdentity:
+    key, _ = load_or_create_key(None)
+    return LocalIdentity(key, ISSUER, "client-1")
+
+
+def test_email_verified_is_true_unless_asked_otherwise() -> None:
+    identity = fresh_identity()
+
+    verified = identity.issue("alice", "alice@example.com").claims
+    unverified = identity.issue(
+        "mallory", "alice@example.com", email_verified=False
+    ).claims
+
+    assert verified["email_verified"] is True
+    assert unverified["email_verified"] is False
+    assert claims_for_api_gateway(unverified)["email_verified"] == "false"
+
+
+def test_a_deleted_users_tokens_are_refused_and_signing_up_again_is_a_new_user() -> (
+    None
+):
+    identity = fresh_identity()
+    before = identity.issue("alice", "alice@example.com")
+    other = identity.issue("bob", "bob@example.com")
+
+    assert identity.delete_user("alice") is True
+
+    with pytest.raises(TokenRejected, match="deleted"):
+        identity.verify(before.id_token)
+    assert identity.verify(other.id_token)["sub"] == subject_for("bob")
+    again = identity.issue("alice", "alice@example.com")
+    assert again.claims["sub"] != before.claims["sub"]
+    assert identity.verify(again.id_token)["cognito:username"] == "alice"
+
+
+def test_deleted_users_survive_a_restart_with_persist() -> None:
+    identity = fresh_identity()
+    gone = identity.issue("alice", "alice@example.com")
+    identity.delete_user("alice")
+    restarted = LocalIdentity(identity._key, ISSUER, "client-1")
+
+    restarted.import_users(identity.export_users())
+
+    with pytest.raises(TokenRejected):
+        restarted.verify(gone.id_token)
+    assert restarted.issue("alice").claims["sub"] != gone.claims["sub"]

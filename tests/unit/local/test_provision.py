@@ -123,12 +123,13 @@ def test_a_table_that_drifted_from_the_template_is_rebuilt(
     older = copy.deepcopy(template)
     bids = older["Resources"]["BidsTable"]["Properties"]
     del bids["GlobalSecondaryIndexes"]
+    del bids["LocalSecondaryIndexes"]
     bids["AttributeDefinitions"] = bids["AttributeDefinitions"][:2]
     _, resolver = provision(aws, older)
     dynamodb = aws.client("dynamodb")
     dynamodb.put_item(
         TableName="ebay-sniper-bids-local",
-        Item={"userId": {"S": "u"}, "bidId": {"S": "b"}},
+        Item={"userId": {"S": "u"}, "sk": {"S": "BID#b"}},
     )
 
     provisioner, resolver = provision(aws, template)

@@ -1,0 +1,165 @@
+"""The bid contract: statuses, history actions, and the API's request and answer shapes.
+
+Money is integer cents and times are Unix seconds (UTC) throughout; request models
+refuse unknown fields so a misspelt field is an error, not silently ignored.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from sniper.models.users import MAX_SNIPE_LEAD_SECONDS, MIN_SNIPE_LEAD_SECONDS
+
+EBAY_ITEM_ID_PATTERN = r"^[0-9]{1,19}$"
+MIN_BID_AMOUNT = 100
+MAX_BID_AMOUNT = 10_000_000
+
+
+class BidStatus(StrEnum):
+    """Where a bid is in its life (see the state diagram in the README)."""
+
+    PENDING = "PENDING"
+    EXECUTING = "EXECUTING"
+    PLACED = "PLACED"
+    WON = "WON"
+    LOST = "LOST"
+    CANCELLED = "CANCELLED"
+    FAILED = "FAILED"
+
+
+# A bid in one of these still holds its item: no second bid on the same auction.
+ACTIVE_STATUSES = frozenset({BidStatus.PENDING, BidStatus.EXECUTING, BidStatus.PLACED})
+FINAL_STATUSES = frozenset(BidStatus) - ACTIVE_STATUSES
+
+
+class HistoryAction(StrEnum):
+    """What happened to a bid, as its history entries name it."""
+
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    CANCEL = "CANCEL"
+    PLACE = "PLACE"
+    WIN = "WIN"
+    LOSE = "LOSE"
+    FAIL = "FAIL"
+
+
+EbayItemId = Annotated[
+    str,
+    StringConstraints(pattern=EBAY_ITEM_ID_PATTERN),
+    Field(description="eBay's numeric (legacy) item id"),
+]
+# Strict: a bid amount sent as "2500" or 2500.0 is a client bug worth refusing.
+BidAmount = Annotated[
+    int,
+    Field(ge=MIN_BID_AMOUNT, le=MAX_BID_AMOUNT, strict=True, description="cents"),
+]
+BidLeadSeconds = Annotated[
+    int,
+    Field(
+        ge=MIN_SNIPE_LEAD_SECONDS,
+        le=MAX_SNIPE_LEAD_SECONDS,
+        strict=True,
+        description="seconds before the auction's end the bid goes out",
+    ),
+]
+
+
+class CreateBidRequest(BaseModel):
+    """A new snipe on one auction; the lead defaults to the user's preference."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ebayItemId: EbayItemId
+    maxBidAmount: BidAmount
+    snipeLeadSeconds: BidLeadSeconds | None = None
+
+
+class UpdateBidRequest(BaseModel):
+    """An edit of a pending bid: a new maximum, a new lead, or both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    maxBidAmount: BidAmount | None = None
+    snipeLeadSeconds: BidLeadSeconds | None = None
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> UpdateBidRequest:
+        if self.maxBidAmount is None and self.snipeLeadSeconds is None:
+            raise ValueError("give maxBidAmount, snipeLeadSeconds or both")
+        return self
+
+    def changes(self) -> dict[str, int]:
+        """Only the fields the caller set."""
+        return self.model_dump(exclude_none=True)
+
+
+class Pagination(BaseModel):
+    """Where a page ends: pass `nextCursor` back as `cursor` for the next one."""
+
+    limit: int | None = Field(
+        default=None, description="the page size asked for; null for a whole answer"
+    )
+    nextCursor: str | None = Field(
+        default=None, description="opaque; null on the last page"
+    )
+
+
+class BidResponse(BaseModel):
+    """A bid as the frontend shows it."""
+
+    bidId: str
+    userId: str | None = None
+    ebayItemId: str
+    restItemId: str = Field(description="the item id of eBay's REST APIs")
+    marketplaceId: str
+    currency: str
+    maxBidAmount: int = Field(description="cents")
+    status: BidStatus
+    auctionEndTime: int = Field(description="Unix seconds")
+    snipeLeadSeconds: int
+    targetTime: int = Field(description="Unix seconds the bid is meant to go out")
+    scheduledFor: int | None = Field(
+        default=None, description="Unix seconds the executor is woken up"
+    )
+    createdAt: int = Field(description="Unix seconds")
+    updatedAt: int = Field(description="Unix seconds")
+    itemTitle: str | None = None
+    itemImageUrl: str | None = None
+    itemUrl: str | None = None
+    currentPrice: int | None = Field(
+        default=None, description="cents, when the bid was created"
+    )
+    sentAt: int | None = Field(default=None, description="Unix seconds")
+    ebayAnsweredAt: int | None = Field(default=None, description="Unix seconds")
+    latenessMs: int | None = Field(
+        default=None, description="how long after targetTime the bid went out"
+    )
+    finalPrice: int | None = Field(default=None, description="cents")
+    reason: str | None = Field(default=None, description="why a bid FAILED or LOST")
+
+
+class BidListResponse(BaseModel):
+    items: list[BidResponse]
+    pagination: Pagination
+
+
+class BidHistoryItem(BaseModel):
+    """One append-only entry of a bid's history."""
+
+    historyId: str
+    originalBidId: str
+    action: HistoryAction
+    timestamp: int = Field(description="Unix seconds")
+    details: dict[str, Any]
+    ebayItemId: str
+    bidAmount: int = Field(description="the bid's maximum at that moment, cents")
+    finalPrice: int | None = Field(default=None, description="cents")
+
+
+class BidHistoryResponse(BaseModel):
+    items: list[BidHistoryItem]
+    pagination: Pagination
