@@ -1,4 +1,5 @@
-"""Around every call: act out injected faults, stamp eBay's `Date`, keep a journal.
+"""Around every call: place due scripted bids, act out injected faults, stamp
+eBay's `Date`, keep a journal.
 
 The `Date` header comes from the emulator's clock, as eBay's comes from eBay's: the
 sniper measures its clock offset from it, so a shifted emulator clock must show.
@@ -93,6 +94,9 @@ class EmulatorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Before anything is read or bid: a scripted bid whose moment has passed
+        # happened before this call did.
+        self.state.run_due_scripted_bids()
         seen: dict[str, Any] = {}
 
         async def dated_send(message: Message) -> None:

@@ -12,6 +12,7 @@ import uvicorn
 from local.ebay_emulator.app import create_app
 from local.ebay_emulator.clock import Clock
 from local.ebay_emulator.oauth import OAuthApp
+from local.ebay_emulator.scripted import ScriptTimer
 from local.ebay_emulator.state import EmulatorState
 
 STARTUP_SECONDS = 10.0
@@ -47,6 +48,7 @@ class EmulatorServer:
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._scripts: ScriptTimer | None = None
 
     @property
     def port(self) -> int:
@@ -93,9 +95,14 @@ class EmulatorServer:
                 self.stop()
                 raise RuntimeError("the eBay emulator did not start")
             time.sleep(0.01)
+        self._scripts = ScriptTimer(self.state)
+        self._scripts.start()
         return self
 
     def stop(self) -> None:
+        if self._scripts is not None:
+            self._scripts.stop()
+            self._scripts = None
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

@@ -17,9 +17,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local.ebay_emulator import auction
-from local.ebay_emulator.auction import Bid, Listing, ListingType
+from local.ebay_emulator.auction import (
+    Bid,
+    BidRefusal,
+    BidRefused,
+    Listing,
+    ListingType,
+)
 from local.ebay_emulator.clock import Clock, ShiftedClock, SystemClock
 from local.ebay_emulator.faults import FaultBook
+from local.ebay_emulator.money import format_amount
 from local.ebay_emulator.notifications import (
     NotificationSigner,
     SignedNotice,
@@ -27,7 +34,14 @@ from local.ebay_emulator.notifications import (
     sign_notice,
 )
 from local.ebay_emulator.oauth import Grant, OAuthApp, TokenStore
-from local.ebay_emulator.timefmt import round_to_millis
+from local.ebay_emulator.scripted import (
+    LateScriptError,
+    ScriptBook,
+    ScriptedBid,
+    ScriptStatus,
+    UnknownScriptError,
+)
+from local.ebay_emulator.timefmt import format_timestamp, round_to_millis
 
 FIRST_ITEM_ID = 110_000_000_001
 JOURNAL_SIZE = 1_000
@@ -77,6 +91,8 @@ class EmulatorState:
         self.clock = ShiftedClock(clock if clock is not None else SystemClock())
         self.default_app = app if app is not None else OAuthApp()
         self.notification_signer = NotificationSigner()
+        # Set when scripted bids change, to wake the server's ScriptTimer.
+        self.scripts_changed = threading.Event()
         self.reset()
 
     def reset(self) -> None:
@@ -90,8 +106,10 @@ class EmulatorState:
             self.tokens = TokenStore()
             self.faults = FaultBook()
             self.journal: deque[dict[str, Any]] = deque(maxlen=JOURNAL_SIZE)
+            self.scripts = ScriptBook()
             self._item_ids = itertools.count(FIRST_ITEM_ID)
             self.clock.reset()
+        self.scripts_changed.set()
 
     def now(self) -> float:
         return self.clock.now()
@@ -143,6 +161,9 @@ class EmulatorState:
             self.users[new_username] = user
             for listing in self.listings.values():
                 auction.rename_bidder(listing, username, new_username)
+            for script in self.scripts.bids.values():
+                if script.bidder == username:
+                    script.bidder = new_username
             self.tokens.rename_user(username, new_username)
             return user
 
@@ -227,14 +248,18 @@ class EmulatorState:
         max_cents: int,
         currency: str,
         source: str = "api",
+        *,
+        at: float | None = None,
     ) -> Bid:
-        """Run a bid through the auction rules (raises `auction.BidRefused`)."""
+        """Run a bid through the auction rules (raises `auction.BidRefused`), now
+        or as of `at` (a scripted bid's moment)."""
         with self.lock:
             listing = self.listing(item_id)
             self.ensure_user(bidder)
             proxy_bid_id = secrets.token_hex(8)
+            when = self.now() if at is None else at
             return auction.place_bid(
-                listing, bidder, max_cents, currency, self.now(), proxy_bid_id, source
+                listing, bidder, max_cents, currency, when, proxy_bid_id, source
             )
 
     def buy_now(self, item_id: str, buyer: str) -> Listing:
@@ -243,6 +268,125 @@ class EmulatorState:
             self.ensure_user(buyer)
             auction.buy_now(listing, buyer, self.now())
             return listing
+
+    # Scripted bids ----------------------------------------------------------
+
+    def script_bid(
+        self,
+        item_id: str,
+        bidder: str,
+        max_cents: int,
+        currency: str | None = None,
+        *,
+        at: float | None = None,
+        seconds_before_end: float | None = None,
+    ) -> ScriptedBid:
+        """A rival's bid to place at `at` (emulator time) or `seconds_before_end`.
+
+        A moment after the end raises `LateScriptError`: eBay would refuse the bid.
+        """
+        if (at is None) == (seconds_before_end is None):
+            raise ValueError("give at or secondsBeforeEnd, one of them")
+        with self.lock:
+            listing = self.listing(item_id)
+            script = ScriptedBid(
+                script_id=self.scripts.next_id(),
+                item_id=listing.item_id,
+                bidder=bidder,
+                max_cents=max_cents,
+                currency=currency or listing.currency,
+                created_at=self.now(),
+                at=None if at is None else round_to_millis(at),
+                seconds_before_end=seconds_before_end,
+            )
+            if listing.has_ended(script.moment(listing)):
+                raise LateScriptError(
+                    BidRefusal.ENDED_BY_BUY_IT_NOW
+                    if listing.bought_at is not None
+                    else BidRefusal.ENDED
+                )
+            self.scripts.bids[script.script_id] = script
+        self.scripts_changed.set()
+        return script
+
+    def scripted_bids(self, item_id: str) -> list[ScriptedBid]:
+        with self.lock:
+            key = self.listing(item_id).item_id
+            return [s for s in self.scripts.bids.values() if s.item_id == key]
+
+    def scripted_bid(self, item_id: str, script_id: str) -> ScriptedBid:
+        with self.lock:
+            key = self.listing(item_id).item_id
+            script = self.scripts.bids.get(script_id)
+            if script is None or script.item_id != key:
+                raise UnknownScriptError(script_id)
+            return script
+
+    def cancel_scripted_bid(self, item_id: str, script_id: str) -> ScriptedBid:
+        """Withdraw a pending scripted bid (one that ran stays as it was)."""
+        with self.lock:
+            script = self.scripted_bid(item_id, script_id)
+            if script.status is ScriptStatus.PENDING:
+                script.status = ScriptStatus.CANCELLED
+            return script
+
+    def next_scripted_moment(self) -> float | None:
+        with self.lock:
+            moments = [
+                script.moment(self.listings[script.item_id])
+                for script in self.scripts.pending()
+            ]
+            return min(moments, default=None)
+
+    def run_due_scripted_bids(self) -> list[ScriptedBid]:
+        """Place every scripted bid whose moment has come, as of its moment, in
+        moment order; each is journaled."""
+        with self.lock:
+            if not self.scripts.bids:
+                return []
+            now = self.now()
+            timed = [
+                (script.moment(self.listings[script.item_id]), script)
+                for script in self.scripts.pending()
+            ]
+            due = sorted(
+                (entry for entry in timed if entry[0] <= now), key=lambda e: e[0]
+            )
+            for moment, script in due:
+                self._run_script(script, moment, now)
+            return [script for _, script in due]
+
+    def _run_script(self, script: ScriptedBid, moment: float, now: float) -> None:
+        script.fired_at, script.placed_at = now, moment
+        try:
+            bid = self.place_bid(
+                script.item_id,
+                script.bidder,
+                script.max_cents,
+                script.currency,
+                "scripted",
+                at=moment,
+            )
+        except BidRefused as refused:
+            script.status, script.refusal = ScriptStatus.REFUSED, refused.refusal
+        else:
+            script.status, script.proxy_bid_id = ScriptStatus.PLACED, bid.proxy_bid_id
+        self.record_call(
+            {
+                "method": "SCRIPTED",
+                "path": f"scripted-bids/{script.script_id}",
+                "query": "",
+                "status": 201 if script.status is ScriptStatus.PLACED else 409,
+                "fault": None,
+                "at": format_timestamp(moment),
+                "durationMs": 0,
+                "itemId": script.item_id,
+                "bidder": script.bidder,
+                "maxAmount": format_amount(script.max_cents),
+                "errorId": script.refusal.value if script.refusal else None,
+                "lateMs": round((now - moment) * 1000, 1),
+            }
+        )
 
     # Watch lists ------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from local.stack.config import (
     DEFAULT_AWS_PORT,
     DEFAULT_EBAY_PORT,
     DEFAULT_LAMBDA_PORT,
+    DEFAULT_OUTBOX_PORT,
     StackConfig,
 )
 from local.stack.console import Console
@@ -27,6 +28,29 @@ def _pair(text: str) -> tuple[str, str]:
     if not separator or not name:
         raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
     return name, value
+
+
+def _delay_range(text: str) -> tuple[float, float]:
+    """`0-60` (uniform between) or `5` (always): seconds a delivery is late."""
+    low, dash, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high if dash else low))
+    except ValueError:
+        message = f"{text!r} is not SECONDS or LOW-HIGH"
+        raise argparse.ArgumentTypeError(message) from None
+    if not 0 <= bounds[0] <= bounds[1] < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a range of seconds")
+    return bounds
+
+
+def _rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction from 0 to 1")
+    return rate
 
 
 def _port(text: str) -> int:
@@ -57,6 +81,15 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--ebay-port", type=_port, default=DEFAULT_EBAY_PORT)
     cli.add_argument(
         "--no-ebay", action="store_true", help="do not start the eBay emulator"
+    )
+    cli.add_argument(
+        "--outbox-port",
+        type=_port,
+        default=DEFAULT_OUTBOX_PORT,
+        help="the Postmark outbox (functions' POSTMARK_API_URL)",
+    )
+    cli.add_argument(
+        "--no-outbox", action="store_true", help="do not start the Postmark outbox"
     )
     cli.add_argument(
         "--ebay-app-secret",
@@ -112,6 +145,26 @@ def parser() -> argparse.ArgumentParser:
         help="delay before Lambda's async retries (AWS: 60; doubled for the second)",
     )
     cli.add_argument("--schedule-poll", type=float, default=0.25, metavar="SECONDS")
+    cli.add_argument(
+        "--schedule-delay",
+        type=_delay_range,
+        default=(0.0, 0.0),
+        metavar="LOW-HIGH",
+        help="deliver each schedule this many seconds late, uniformly (AWS: 0-60)",
+    )
+    cli.add_argument(
+        "--schedule-duplicates",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="fraction of schedule deliveries sent twice, as AWS may (e.g. 0.05)",
+    )
+    cli.add_argument(
+        "--schedule-seed",
+        type=int,
+        metavar="N",
+        help="seed the delays and duplicates, to replay a run",
+    )
     return cli
 
 
@@ -138,6 +191,7 @@ def config_from(arguments: argparse.Namespace) -> StackConfig:
         lambda_port=arguments.lambda_port,
         ebay_port=None if arguments.no_ebay else arguments.ebay_port,
         ebay_app_secret=arguments.ebay_app_secret,
+        outbox_port=None if arguments.no_outbox else arguments.outbox_port,
         parameters=parameters,
         env=env,
         secrets=dict(arguments.secret),
@@ -150,6 +204,9 @@ def config_from(arguments: argparse.Namespace) -> StackConfig:
         max_containers=arguments.max_containers,
         async_retry_delays=(delay, delay * 2),
         schedule_poll_interval=arguments.schedule_poll,
+        schedule_delay=arguments.schedule_delay,
+        schedule_duplicates=arguments.schedule_duplicates,
+        schedule_seed=arguments.schedule_seed,
     )
 
 

@@ -15,6 +15,9 @@ DEFAULT_API_PORT = 3000
 DEFAULT_EBAY_PORT = 3100
 DEFAULT_AWS_PORT = 3200
 DEFAULT_LAMBDA_PORT = 3201
+DEFAULT_OUTBOX_PORT = 3300
+# What the local Postmark secret holds and the outbox accepts (`--secret` wins).
+LOCAL_POSTMARK_TOKEN = "local-postmark-server-token"
 
 # Taken from the developer's environment; everything else a container sees is set.
 _PASSED_THROUGH = ("PATH", "HOME", "TMPDIR", "SYSTEMROOT", "PYTHONDONTWRITEBYTECODE")
@@ -30,6 +33,10 @@ class StackConfig:
     lambda_port: int = DEFAULT_LAMBDA_PORT
     ebay_port: int | None = DEFAULT_EBAY_PORT
     ebay_app_secret: str = "EbayAppSecret"
+    # None: no outbox. The command line's default is DEFAULT_OUTBOX_PORT; a
+    # StackConfig built in code binds no port it was not given.
+    outbox_port: int | None = None
+    postmark_secret: str = "PostmarkServerTokenSecret"
     parameters: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
@@ -45,6 +52,10 @@ class StackConfig:
     async_retry_delays: tuple[float, ...] = (1.0, 2.0)
     schedule_poll_interval: float = 0.25
     schedule_retry_delay: float = 0.5
+    # AWS's lateness and duplicates, off by default (see scheduler.DeliveryChaos).
+    schedule_delay: tuple[float, float] = (0.0, 0.0)
+    schedule_duplicates: float = 0.0
+    schedule_seed: int | None = None
 
     @property
     def public_host(self) -> str:
@@ -77,6 +88,21 @@ def wire_ebay_emulator(config: StackConfig, url: str, emulator_state: Any) -> st
         ),
     )
     return f"base URLs, keyset in {config.ebay_app_secret}"
+
+
+def postmark_secret_value(config: StackConfig) -> str:
+    """The template's Postmark secret, locally: the outbox's token unless
+    `--secret` set another (which the outbox then accepts instead)."""
+    return config.secrets.setdefault(
+        config.postmark_secret, json.dumps({"serverToken": LOCAL_POSTMARK_TOKEN})
+    )
+
+
+def wire_outbox(config: StackConfig, api_url: str) -> str:
+    """Point every function at the Postmark outbox, as a deployment points them at
+    Postmark (`POSTMARK_API_URL`); what `--env` set wins. Returns what was wired."""
+    config.env = {"POSTMARK_API_URL": api_url, **config.env}
+    return f"POSTMARK_API_URL, token in {config.postmark_secret}"
 
 
 def container_environment(

@@ -21,11 +21,18 @@ asynchronously (Lambda's own retries and dead-letter queue then handle the
 function's errors), an SQS target gets a message. A delivery that fails (say the
 function does not exist) is retried per the target's `RetryPolicy`, sooner than on
 AWS, and then sent to its `DeadLetterConfig` queue.
+
+AWS delivers late and at least once. `DeliveryChaos` makes the runner do so too: each
+firing waits a random delay (uniform, seeded for reproducible runs) and a fraction is
+delivered twice, so tests can show that a snipe's margin absorbs lateness and that a
+duplicate does no harm. The schedule is read again when the delay is over, right
+before the send; a duplicate is the same event again and is not.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 import uuid
@@ -43,10 +50,57 @@ from local.stack.expressions import At, Cron, Expression, ExpressionError, Rate,
 
 DEFAULT_RETRY_ATTEMPTS = 185
 DEFAULT_EVENT_AGE_S = 86400
+# A duplicate follows the delivery it repeats by up to this long: close enough to
+# race the first invocation, as AWS's duplicates can.
+DUPLICATE_GAP_S = 1.0
 
 
 class AsyncInvoker(Protocol):
     def invoke_async(self, identifier: str, payload: str) -> str: ...
+
+
+class Chance(Protocol):
+    """What the runner draws delays and duplicates from (`random.Random`)."""
+
+    def uniform(self, a: float, b: float) -> float: ...
+
+    def random(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class DeliveryChaos:
+    """How late and how often twice the runner delivers (none by default).
+
+    `delay` is the (lowest, highest) delay in seconds, drawn uniformly per firing;
+    `duplicates` the fraction of deliveries sent a second time, after a further
+    delay of up to `DUPLICATE_GAP_S`.
+    """
+
+    delay: tuple[float, float] = (0.0, 0.0)
+    duplicates: float = 0.0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        low, high = self.delay
+        if not 0 <= low <= high:
+            raise ValueError(f"a delivery delay of {low:g}-{high:g}s is not a range")
+        if not 0 <= self.duplicates <= 1:
+            raise ValueError(f"a duplicate rate of {self.duplicates:g} is not 0..1")
+
+    @property
+    def active(self) -> bool:
+        return self.delay[1] > 0 or self.duplicates > 0
+
+    def describe(self) -> str:
+        low, high = self.delay
+        parts = []
+        if high > 0:
+            late = f"{low:g}-{high:g}s" if low != high else f"{high:g}s"
+            parts.append(f"deliveries {late} late")
+        if self.duplicates > 0:
+            parts.append(f"{self.duplicates:.0%} delivered twice")
+        seed = f" (seed {self.seed})" if self.seed is not None else ""
+        return ", ".join(parts) + seed
 
 
 @dataclass(frozen=True)
@@ -91,6 +145,10 @@ class Delivery:
     first_attempt_at: float
     attempt: int = 0  # retries so far
     errors: list[str] = field(default_factory=list)
+    # Drawn when it fires: how long after a successful send it is sent again.
+    duplicate_after: float | None = None
+    # A duplicate carries the payload that was sent, unchanged.
+    duplicate_of: str | None = None
 
 
 def _moment(value: Any) -> datetime | None:
@@ -121,6 +179,8 @@ class ScheduleRunner:
         executor: Executor | None = None,
         region: str = "us-east-1",
         account_id: str = "123456789012",
+        chaos: DeliveryChaos | None = None,
+        chance: Chance | None = None,
     ) -> None:
         self._lambdas = lambdas
         self._console = console
@@ -131,11 +191,14 @@ class ScheduleRunner:
         self._executor = executor
         self._region = region
         self._account_id = account_id
+        self._chaos = chaos or DeliveryChaos()
+        self._chance = chance or random.Random(self._chaos.seed)
         self._schedules: dict[str, Schedule] = {}
         self._rules = list(rules or [])
         self._fired: set[str] = set()
         self._warned: set[str] = set()
-        self._retries: list[tuple[float, Delivery]] = []
+        # Deliveries waiting for their moment: retries, delayed ones, duplicates.
+        self._queued: list[tuple[float, Delivery]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -145,6 +208,8 @@ class ScheduleRunner:
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
+        if self._chaos.active:
+            self._console.line("scheduler", self._chaos.describe())
         self._thread = threading.Thread(
             target=self._loop, name="schedule-runner", daemon=True
         )
@@ -168,8 +233,15 @@ class ScheduleRunner:
             self._stop.wait(self._poll_interval)
 
     def export_state(self) -> dict[str, Any]:
+        """What a restart must remember; a firing still waiting for its delay is
+        not fired yet, so after a restart it fires at once."""
         with self._lock:
-            return {"fired": sorted(self._fired)}
+            waiting = {
+                delivery.schedule.fired_key
+                for _, delivery in self._queued
+                if delivery.attempt == 0 and delivery.duplicate_of is None
+            }
+            return {"fired": sorted(self._fired - waiting)}
 
     def import_state(self, state: dict[str, Any]) -> None:
         with self._lock:
@@ -182,7 +254,7 @@ class ScheduleRunner:
             self._refresh()
         for schedule in [*self._schedules.values(), *self._rules]:
             self._consider(schedule, now)
-        self._run_due_retries()
+        self._run_queued()
 
     def _refresh(self) -> None:
         assert self._clients is not None
@@ -292,12 +364,30 @@ class ScheduleRunner:
         else:
             schedule.next_fire = self._next(schedule, max(now, due), anchor=due)
         late = (now - due).total_seconds()
+        delivery = Delivery(schedule, due, self._clock())
+        delay = self._draw(delivery)
         self._console.line(
             "scheduler",
             f"{'rule' if schedule.rule else 'schedule'} {schedule.name} fired "
-            f"(due {_iso(due)}{f', {late:.1f}s late' if late >= 2 else ''})",
+            f"(due {_iso(due)}{f', {late:.1f}s late' if late >= 2 else ''}"
+            f"{f', delivery delayed {delay:.1f}s' if delay > 0 else ''})",
         )
-        self._dispatch(Delivery(schedule, due, self._clock()))
+        if delay > 0:
+            self._queue(self._clock() + delay, delivery)
+        else:
+            self._dispatch(delivery)
+
+    def _draw(self, delivery: Delivery) -> float:
+        """This firing's delay, and whether (and when) it is delivered twice.
+
+        Drawn on the runner's thread, in firing order, so a seed replays a run.
+        """
+        low, high = self._chaos.delay
+        delay = self._chance.uniform(low, high) if high > 0 else 0.0
+        rate = self._chaos.duplicates
+        if rate > 0 and self._chance.random() < rate:
+            delivery.duplicate_after = self._chance.uniform(0.0, DUPLICATE_GAP_S)
+        return delay
 
     # ------------------------------------------------------------ delivery
     def _dispatch(self, delivery: Delivery) -> None:
@@ -353,6 +443,9 @@ class ScheduleRunner:
 
     def _deliver(self, delivery: Delivery) -> None:
         schedule = delivery.schedule
+        if delivery.duplicate_of is not None:
+            self._deliver_again(delivery)
+            return
         if delivery.attempt == 0 and self._superseded(schedule):
             self._console.line(
                 "scheduler",
@@ -378,8 +471,7 @@ class ScheduleRunner:
                     f"{schedule.name}: delivery failed ({error}); retry "
                     f"{delivery.attempt}/{schedule.retry.attempts} in {delay:g}s",
                 )
-                with self._lock:
-                    self._retries.append((self._clock() + delay, delivery))
+                self._queue(self._clock() + delay, delivery)
                 return
             self._console.line(
                 "scheduler",
@@ -387,7 +479,29 @@ class ScheduleRunner:
                 f"attempt(s) ({error})",
             )
             self._dead_letter(delivery, payload, execution_id, str(error))
+        else:
+            if delivery.duplicate_after is not None:
+                duplicate = Delivery(
+                    schedule,
+                    delivery.scheduled_time,
+                    delivery.first_attempt_at,
+                    attempt=delivery.attempt,
+                    duplicate_of=payload,
+                )
+                self._queue(self._clock() + delivery.duplicate_after, duplicate)
         self._complete(schedule)
+
+    def _deliver_again(self, delivery: Delivery) -> None:
+        """AWS's at-least-once delivery: the same event once more. Not read again
+        (the first delivery may have deleted the schedule), never retried."""
+        assert delivery.duplicate_of is not None
+        name = delivery.schedule.name
+        try:
+            self._send(delivery.schedule.target_arn, delivery.duplicate_of)
+        except Exception as error:
+            self._console.line("scheduler", f"{name}: duplicate lost ({error})")
+            return
+        self._console.line("scheduler", f"schedule {name} delivered again (duplicate)")
 
     def _send(self, target_arn: str, payload: str) -> None:
         service = arn_parts(target_arn)[2] if target_arn.startswith("arn:") else ""
@@ -455,12 +569,16 @@ class ScheduleRunner:
             "scheduler", f"schedule {schedule.name} deleted (ActionAfterCompletion)"
         )
 
-    def _run_due_retries(self) -> None:
+    def _queue(self, when: float, delivery: Delivery) -> None:
+        with self._lock:
+            self._queued.append((when, delivery))
+
+    def _run_queued(self) -> None:
         now = self._clock()
         with self._lock:
-            due = [item for item in self._retries if item[0] <= now]
-            self._retries = [item for item in self._retries if item[0] > now]
-        for _, delivery in due:
+            due = [item for item in self._queued if item[0] <= now]
+            self._queued = [item for item in self._queued if item[0] > now]
+        for _, delivery in sorted(due, key=lambda item: item[0]):
             self._dispatch(delivery)
 
     def _warn_once(self, key: str, message: str) -> None:

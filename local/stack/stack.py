@@ -22,7 +22,13 @@ import uvicorn
 from botocore.exceptions import ClientError
 
 from local.stack.aws import AwsClients, AwsEmulator
-from local.stack.config import StackConfig, container_environment, wire_ebay_emulator
+from local.stack.config import (
+    StackConfig,
+    container_environment,
+    postmark_secret_value,
+    wire_ebay_emulator,
+    wire_outbox,
+)
 from local.stack.console import Console
 from local.stack.containers import ContainerPool
 from local.stack.gateway import Gateway
@@ -32,7 +38,12 @@ from local.stack.lambda_service import LocalLambda
 from local.stack.persistence import PeriodicSaver, Snapshots
 from local.stack.provision import Provisioner, ProvisionError
 from local.stack.routing import PathTemplateError
-from local.stack.scheduler import Schedule, ScheduleRunner, template_rules
+from local.stack.scheduler import (
+    DeliveryChaos,
+    Schedule,
+    ScheduleRunner,
+    template_rules,
+)
 from local.template.apis import ApiRoute, api_routes, rest_apis
 from local.template.functions import FunctionSpec, function_specs
 from local.template.intrinsics import Pseudo, Resolver, TemplateError
@@ -124,6 +135,7 @@ class LocalStack:
         self.runner: ScheduleRunner | None = None
         self._saver: PeriodicSaver | None = None
         self._ebay: Any = None
+        self._outbox: Any = None
         self._servers: list[_Server] = []
         self.rules: list[Schedule] = []
         self.gateway: Gateway | None = None
@@ -153,6 +165,13 @@ class LocalStack:
         bind(config.host, config.aws_port, "embedded AWS (moto)", "--aws-port").close()
         if config.ebay_port:
             bind(config.host, config.ebay_port, "eBay emulator", "--ebay-port").close()
+        if config.outbox_port:
+            bind(
+                config.host,
+                config.outbox_port,
+                "Postmark outbox",
+                "--outbox-port (make dev OUTBOX_PORT=...)",
+            ).close()
         self.console.step("ports are free")
 
         if config.persist is not None:
@@ -163,6 +182,8 @@ class LocalStack:
 
         if config.ebay_port is not None:
             self._start_ebay()
+        if config.outbox_port is not None:
+            self._start_outbox()
 
         self.aws = AwsEmulator(config.host, config.aws_port)
         self.aws.start()
@@ -280,6 +301,11 @@ class LocalStack:
             executor=self._executor,
             region=config.region,
             account_id=config.account_id,
+            chaos=DeliveryChaos(
+                delay=config.schedule_delay,
+                duplicates=config.schedule_duplicates,
+                seed=config.schedule_seed,
+            ),
         )
         self.runner.import_state(self._extras.get("scheduler", {}))
         self.console.step(f"prepared in {time.perf_counter() - started:.1f}s")
@@ -425,6 +451,28 @@ class LocalStack:
         if wired:
             self.console.step(f"functions use the eBay emulator ({wired})")
 
+    def _start_outbox(self) -> None:
+        """The Postmark outbox (`local.outbox`), accepting the token the template's
+        Postmark secret holds locally."""
+        from local.outbox import OutboxServer, token_from_secret
+
+        try:
+            token = token_from_secret(postmark_secret_value(self.config))
+        except ValueError as error:
+            raise StartupError(
+                f"--secret {self.config.postmark_secret}: {error} (give the token, "
+                'or {"serverToken": "..."})'
+            ) from None
+        try:
+            self._outbox = OutboxServer(
+                token=token, port=self.config.outbox_port or 0, host=self.config.host
+            ).start()
+        except (OSError, RuntimeError) as error:
+            raise StartupError(f"the Postmark outbox did not start: {error}") from None
+        self.console.step(f"Postmark outbox on {self._outbox.url}")
+        wired = wire_outbox(self.config, self._outbox.api_url)
+        self.console.step(f"functions use the Postmark outbox ({wired})")
+
     def _snapshot_extras(self) -> dict[str, Any]:
         return {
             "scheduler": self.runner.export_state() if self.runner else {},
@@ -446,6 +494,8 @@ class LocalStack:
         }
         if self._ebay is not None:
             urls["ebay"] = str(self._ebay.url)
+        if self._outbox is not None:
+            urls["outbox"] = str(self._outbox.url)
         return urls
 
     def _summary(self) -> None:
@@ -466,7 +516,13 @@ class LocalStack:
             f"  Token issuer   {self.identity.issuer}",
             f"  Token audience {self.identity.client_id}",
             f"  eBay emulator  {urls.get('ebay', 'not running')}",
-            "  Postmark       no outbox yet (point functions at one with --env)",
+            "  Postmark       "
+            + (
+                f"{urls['outbox']}  (sent emails: {urls['outbox']}/, JSON "
+                f"{urls['outbox']}/outbox/emails)"
+                if "outbox" in urls
+                else "no outbox (--outbox-port PORT starts one)"
+            ),
             f"  State          {state}",
             "",
             "  Get a token:   make token USER=alice EMAIL=alice@example.com",
@@ -506,6 +562,10 @@ class LocalStack:
         self.console.step("stopped")
 
     def _release_resources(self) -> None:
+        if self._outbox is not None:
+            with contextlib.suppress(Exception):
+                self._outbox.stop()
+            self._outbox = None
         if self._ebay is not None:
             with contextlib.suppress(Exception):
                 self._ebay.stop()

@@ -15,6 +15,7 @@ from sniper.repositories.oauth_states import OAuthStateRepository
 from sniper.repositories.partitions import UserPartition
 from sniper.repositories.users import UsersRepository
 from sniper.services.account_deletion import AccountDeletionService
+from sniper.services.bid_cancellation import BidCanceller
 from sniper.services.ebay_accounts import EbayAccountService
 from sniper.services.ebay_tokens import UserTokenProvider
 from sniper.services.users import UserService
@@ -55,6 +56,7 @@ def user_service() -> UserService:
             UserPartition(tables.bid_history, ("userId", "historyKey")),
         ],
         identities=CognitoUsers(user_pool_id),
+        bids=_bid_canceller(),
         tombstone_seconds=tombstone_seconds(),
     )
 
@@ -66,6 +68,7 @@ def ebay_account_service() -> EbayAccountService:
         states=OAuthStateRepository(table_names().users),
         cipher=TokenCipher(token_key_id()),
         ebay=ebay_client(),
+        bids=_bid_canceller(),
     )
 
 
@@ -83,7 +86,14 @@ def account_deletion_service() -> AccountDeletionService:
         links=ebay_links(),
         ebay=client,
         credentials=partial(load_app_credentials, client.settings.secret_arn),
+        bids=_bid_canceller(),
     )
+
+
+def _bid_canceller() -> BidCanceller:
+    from sniper import composition_bids
+
+    return composition_bids.bid_canceller()
 
 
 def reset() -> None:

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from typing import TYPE_CHECKING
 
+from sniper.notify import LambdaNotifier
 from sniper.pagination import CursorCodec, secret_key
 from sniper.repositories.bid_history import BidHistoryRepository
 from sniper.repositories.bids import BidRepository
+from sniper.services.bid_cancellation import BidCanceller
 from sniper.services.bid_history import BidHistoryService
 from sniper.settings import MissingSettingError, table_names
+from sniper.snipe.scheduling import SnipeScheduler
+from sniper.snipe.timing import snipe_timing
+
+if TYPE_CHECKING:  # Bid Management's service pulls in the eBay client
+    from sniper.services.bids import BidService
 
 CURSOR_SECRET_VARIABLE = "CURSOR_SECRET_ARN"  # noqa: S105 - a variable name
 
@@ -45,6 +53,35 @@ def cursor_codec() -> CursorCodec:
 
 
 @cache
+def snipe_scheduler() -> SnipeScheduler:
+    return SnipeScheduler(snipe_timing())
+
+
+@cache
+def bid_canceller() -> BidCanceller:
+    """Cancels bids (and their schedules); tells users when the system did."""
+    return BidCanceller(bid_repository(), snipe_scheduler(), LambdaNotifier())
+
+
+@cache
+def bid_service() -> BidService:
+    """Bid Management: needs eBay (Browse, the user's link) besides the tables."""
+    from sniper import composition
+    from sniper.repositories.users import UsersRepository
+    from sniper.services.bids import BidService
+
+    return BidService(
+        bids=bid_repository(),
+        schedules=snipe_scheduler(),
+        items=composition.ebay_client(),
+        tokens=composition.user_tokens(),
+        preferences=UsersRepository(table_names().users),
+        cursors=cursor_codec(),
+        timing=snipe_timing(),
+    )
+
+
+@cache
 def bid_history_service() -> BidHistoryService:
     return BidHistoryService(bid_history_repository(), cursor_codec())
 
@@ -56,5 +93,9 @@ def reset() -> None:
         bid_repository,
         cursor_codec,
         bid_history_service,
+        snipe_scheduler,
+        bid_canceller,
+        bid_service,
     ):
         builder.cache_clear()
+    snipe_timing.cache_clear()

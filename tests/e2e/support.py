@@ -185,6 +185,7 @@ class RunningStack:
     persist: Path | None
     log_path: Path
     ebay: str | None = None
+    outbox: str | None = None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -230,11 +231,15 @@ def start_stack(
     extra: tuple[str, ...] = (),
     wait: bool = True,
     ebay_port: int | None = None,
+    outbox_port: int | None = None,
 ) -> RunningStack:
     """Start `python -m local.stack` on free ports; the eBay emulator only when
-    `ebay_port` is given."""
+    `ebay_port` is given, the Postmark outbox only when `outbox_port` is."""
     api_port, aws_port, lambda_port = free_ports(3)
     ebay = ["--no-ebay"] if ebay_port is None else ["--ebay-port", str(ebay_port)]
+    outbox = (
+        ["--no-outbox"] if outbox_port is None else ["--outbox-port", str(outbox_port)]
+    )
     arguments = [
         sys.executable,
         "-m",
@@ -250,6 +255,7 @@ def start_stack(
         "--lambda-port",
         str(lambda_port),
         *ebay,
+        *outbox,
         "--stage",
         STAGE,
         "--async-retry-delay",
@@ -272,6 +278,7 @@ def start_stack(
         persist=persist,
         log_path=log_path,
         ebay=None if ebay_port is None else f"http://127.0.0.1:{ebay_port}",
+        outbox=None if outbox_port is None else f"http://127.0.0.1:{outbox_port}",
     )
     if wait:
         wait_until_healthy(stack)

@@ -47,6 +47,9 @@ def test_handler_imports_bare_and_its_document_has_the_template_routes(
         "print(json.dumps([[m.upper(), p] for p, ops in schema.paths.items()"
         " for m in ops.model_dump(exclude_none=True)]))\n"
     )
+    if not declared_routes(properties):
+        # Invoked, not routed (async events): no resolver, no document.
+        script = "import app\nassert callable(app.handler)\nprint('[]')\n"
 
     result = subprocess.run(
         [sys.executable, "-c", script],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from local.ebay_emulator.api.admin_models import (
     NewApp,
     NewFault,
     NewListing,
+    NewScriptedBid,
     NewUser,
     Purchase,
     RivalBid,
@@ -37,6 +39,7 @@ from local.ebay_emulator.api.admin_views import (
     app_view,
     clock_view,
     listing_view,
+    scripted_bid_view,
     user_view,
 )
 from local.ebay_emulator.api.common import emulator
@@ -45,6 +48,11 @@ from local.ebay_emulator.auction import BidRefused
 from local.ebay_emulator.faults import Fault
 from local.ebay_emulator.money import MoneyError
 from local.ebay_emulator.oauth import OAuthApp
+from local.ebay_emulator.scripted import (
+    LateScriptError,
+    ScriptStatus,
+    UnknownScriptError,
+)
 from local.ebay_emulator.state import (
     EmulatorState,
     UnknownItemError,
@@ -86,6 +94,10 @@ def admin_errors(handler: Handler) -> Handler:
             )
         except UnknownUserError as error:
             return JSONResponse({"error": f"no user {error.args[0]}"}, status_code=404)
+        except UnknownScriptError as error:
+            return JSONResponse(
+                {"error": f"no scripted bid {error.args[0]}"}, status_code=404
+            )
         except (MoneyError, ValueError) as error:
             return JSONResponse({"error": str(error)}, status_code=400)
 
@@ -213,6 +225,60 @@ async def add_bid(request: Request) -> Response:
     return JSONResponse(
         {"proxyBidId": bid.proxy_bid_id, "listing": view}, status_code=201
     )
+
+
+@admin_errors
+async def script_bid(request: Request) -> Response:
+    """A rival's bid at a moment, placed then through the Offer API's rules."""
+    spec = await body_as(request, NewScriptedBid)
+    at = parse_timestamp(spec.at) if isinstance(spec.at, str) else spec.at
+    if at is not None and not math.isfinite(at):
+        raise AdminError(400, "at must be a finite number of Unix seconds")
+    state = emulator(request)
+    with state.lock:
+        listing = state.listing(request.path_params["item_id"])
+        try:
+            script = state.script_bid(
+                listing.item_id,
+                spec.bidder,
+                to_cents(spec.max_amount),
+                spec.currency or stated_currency(spec.max_amount),
+                at=at,
+                seconds_before_end=spec.seconds_before_end,
+            )
+        except LateScriptError as late:
+            raise AdminError(
+                409,
+                late.refusal.name,
+                errorId=late.refusal.value,
+                listing=listing_view(listing, state.now()),
+            ) from None
+        return JSONResponse(scripted_bid_view(script, listing), status_code=201)
+
+
+@admin_errors
+async def list_scripted_bids(request: Request) -> Response:
+    state = emulator(request)
+    with state.lock:
+        listing = state.listing(request.path_params["item_id"])
+        scripts = state.scripted_bids(listing.item_id)
+        return JSONResponse([scripted_bid_view(s, listing) for s in scripts])
+
+
+@admin_errors
+async def cancel_scripted_bid(request: Request) -> Response:
+    state = emulator(request)
+    with state.lock:
+        listing = state.listing(request.path_params["item_id"])
+        script = state.scripted_bid(listing.item_id, request.path_params["script_id"])
+        if script.status is not ScriptStatus.PENDING:
+            raise AdminError(
+                409,
+                f"the scripted bid already ran ({script.status.value})",
+                scriptedBid=scripted_bid_view(script, listing),
+            )
+        state.cancel_scripted_bid(listing.item_id, script.script_id)
+        return JSONResponse(scripted_bid_view(script, listing))
 
 
 @admin_errors
@@ -377,6 +443,7 @@ async def clear_journal(request: Request) -> Response:
     return JSONResponse({"requests": []})
 
 
+SCRIPTED = "/__admin/listings/{item_id}/scripted-bids"
 ROUTES = [
     Route("/__admin/reset", reset, methods=["POST"]),
     Route("/__admin/clock", read_clock, methods=["GET"]),
@@ -387,6 +454,9 @@ ROUTES = [
     Route("/__admin/listings/{item_id}", change_listing, methods=["PATCH"]),
     Route("/__admin/listings/{item_id}/bids", add_bid, methods=["POST"]),
     Route("/__admin/listings/{item_id}/purchase", purchase, methods=["POST"]),
+    Route(SCRIPTED, script_bid, methods=["POST"]),
+    Route(SCRIPTED, list_scripted_bids, methods=["GET"]),
+    Route(SCRIPTED + "/{script_id}", cancel_scripted_bid, methods=["DELETE"]),
     Route("/__admin/users", create_user, methods=["POST"]),
     Route("/__admin/users/{username}", read_user, methods=["GET"]),
     Route("/__admin/users/{username}", rename_user, methods=["PATCH"]),

@@ -70,6 +70,17 @@ class RivalBid(AdminModel):
     currency: str | None = None
 
 
+class NewScriptedBid(AdminModel):
+    """A rival's bid at a moment: `at` (Unix seconds or ISO 8601, emulator time)
+    or `secondsBeforeEnd`."""
+
+    bidder: str = Field(min_length=1)
+    max_amount: Money
+    currency: str | None = None
+    at: float | str | None = None
+    seconds_before_end: float | None = Field(default=None, ge=0)
+
+
 class Purchase(AdminModel):
     buyer: str = Field(min_length=1)
 

@@ -8,6 +8,7 @@ from local.ebay_emulator import auction
 from local.ebay_emulator.auction import Bid, Listing
 from local.ebay_emulator.money import format_amount
 from local.ebay_emulator.oauth import OAuthApp
+from local.ebay_emulator.scripted import ScriptedBid
 from local.ebay_emulator.state import EbayUser, EmulatorState
 from local.ebay_emulator.timefmt import format_timestamp
 
@@ -68,6 +69,29 @@ def listing_view(listing: Listing, now: float) -> dict[str, Any]:
         "imageUrl": listing.image_url,
         "condition": listing.condition,
         "bids": [bid_view(bid) for bid in listing.bids],
+    }
+
+
+def scripted_bid_view(script: ScriptedBid, listing: Listing) -> dict[str, Any]:
+    """A scripted bid: its moment (followed if the end moves, until it runs) and,
+    once it ran, how it went and how late the emulator ran it."""
+    moment = script.moment(listing)
+    fired = script.fired_at
+    return {
+        "scriptId": script.script_id,
+        "itemId": script.item_id,
+        "bidder": script.bidder,
+        "maxAmount": format_amount(script.max_cents),
+        "currency": script.currency,
+        "at": format_timestamp(moment),
+        "epochSeconds": moment,
+        "secondsBeforeEnd": script.seconds_before_end,
+        "status": script.status.value,
+        "firedAt": None if fired is None else format_timestamp(fired),
+        "lateMs": None if fired is None else round((fired - moment) * 1000, 1),
+        "proxyBidId": script.proxy_bid_id,
+        "errorId": script.refusal.value if script.refusal else None,
+        "refusal": script.refusal.name if script.refusal else None,
     }
 
 

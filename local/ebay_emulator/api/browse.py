@@ -16,6 +16,14 @@ from local.ebay_emulator.state import EmulatorState, UnknownItemError
 from local.ebay_emulator.timefmt import format_timestamp
 
 CONDITION_IDS = {"New": "1000", "New other (see details)": "1500", "Used": "3000"}
+# The site a listing in each currency lives on (euro listings: eBay Germany).
+MARKETPLACE_OF_CURRENCY = {
+    "USD": "EBAY_US",
+    "GBP": "EBAY_GB",
+    "CAD": "EBAY_CA",
+    "AUD": "EBAY_AU",
+    "EUR": "EBAY_DE",
+}
 
 
 def item_body(
@@ -47,7 +55,9 @@ def item_body(
             "feedbackScore": seller.feedback_score,
         },
         "itemWebUrl": f"{site_url}itm/{listing.item_id}",
-        "listingMarketplaceId": "EBAY_US",
+        "listingMarketplaceId": MARKETPLACE_OF_CURRENCY.get(
+            listing.currency, "EBAY_US"
+        ),
     }
     if listing.condition in CONDITION_IDS:
         body["conditionId"] = CONDITION_IDS[listing.condition]

@@ -189,22 +189,31 @@ class EbayClient:
         max_amount: Money,
         *,
         adult_consent: bool = False,
+        marketplace_id: str | None = None,
         timeout: Timeout | None = None,
     ) -> str:
-        """Bid up to ``max_amount`` on the auction; returns eBay's proxyBidId."""
+        """Bid up to ``max_amount`` on the auction; returns eBay's proxyBidId.
+
+        ``marketplace_id`` is the listing's marketplace (default: the
+        deployment's)."""
         return offer.place_proxy_bid(
             self._transport,
             self._endpoints,
             access_token,
             item_id,
             max_amount,
-            marketplace_id=self._marketplace,
+            marketplace_id=marketplace_id or self._marketplace,
             adult_consent=adult_consent,
             timeout=timeout,
         )
 
     def get_bidding(
-        self, access_token: str, item_id: str, *, timeout: Timeout | None = None
+        self,
+        access_token: str,
+        item_id: str,
+        *,
+        marketplace_id: str | None = None,
+        timeout: Timeout | None = None,
     ) -> Bidding:
         """The user's standing on an auction they bid on (``won`` once ended)."""
         return offer.get_bidding(
@@ -212,6 +221,6 @@ class EbayClient:
             self._endpoints,
             access_token,
             item_id,
-            marketplace_id=self._marketplace,
+            marketplace_id=marketplace_id or self._marketplace,
             timeout=timeout,
         )

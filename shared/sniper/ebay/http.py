@@ -56,6 +56,8 @@ class EbayTransport:
         self._default_timeout = default_timeout
         self._clock = clock
         self._clock_offset: float | None = None
+        # What all Date headers seen so far allow the offset to be: each narrows it.
+        self._offset_bounds: tuple[float, float] | None = None
 
     @property
     def http(self) -> httpx.Client:
@@ -65,8 +67,8 @@ class EbayTransport:
     @property
     def server_time_offset(self) -> float | None:
         """eBay's clock minus ours in seconds (positive: eBay is ahead), from the
-        last ``Date`` header seen; ``None`` before any. Resolution is about a
-        second, since ``Date`` has whole seconds."""
+        ``Date`` headers seen; ``None`` before any. One header pins it to within
+        a second (``Date`` has whole seconds); every further one narrows it."""
         return self._clock_offset
 
     def send(
@@ -119,10 +121,25 @@ class EbayTransport:
             server_time = parsedate_to_datetime(date_header).timestamp()
         except (TypeError, ValueError):
             return
-        # Date is truncated to the second: eBay's instant lies in [t, t + 1),
-        # and ours is best guessed as the middle of the round trip.
-        midpoint = (sent_at + received_at) / 2
-        self._clock_offset = round(server_time + 0.5 - midpoint, 3)
+        self._clock_offset = round(self._narrow(server_time, sent_at, received_at), 3)
+
+    def _narrow(self, server_time: float, sent_at: float, received_at: float) -> float:
+        """The offset's best estimate after one more Date header.
+
+        Date is truncated to the second: eBay's instant lies in [t, t + 1), and it
+        happened while the request was in flight, so the offset lies in
+        (t - received, t + 1 - sent). Answers land at varying fractions of a
+        second, so intersecting the intervals of several answers pins the offset
+        to much better than a second. If the new interval misses the old one
+        (a clock was stepped), the old evidence is dropped.
+        """
+        low, high = server_time - received_at, server_time + 1 - sent_at
+        if self._offset_bounds is not None:
+            known_low, known_high = self._offset_bounds
+            if max(low, known_low) < min(high, known_high):
+                low, high = max(low, known_low), min(high, known_high)
+        self._offset_bounds = (low, high)
+        return (low + high) / 2
 
 
 def _timeout_phase(exc: httpx.TimeoutException) -> str:

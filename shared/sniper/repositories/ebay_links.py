@@ -3,16 +3,19 @@
 Layout in the Users table:
 - the link: (`<userId>`, `EBAY_LINK`), token ciphertexts and expiries; it carries
   `refreshBucket` so the sparse `RefreshTokenExpiryIndex` lists links by refresh-token
-  expiry for the daily token job;
+  expiry for the daily token job, which sets `relinkReminderFor` (the expiry of the
+  refresh token the user was asked to replace) so it asks once per token;
 - a guard: (`EBAY#<eBay user id>`, `GUARD`) with `ownerId`, written in the same
   transaction, so one eBay account is never linked to two users.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
@@ -30,6 +33,7 @@ from sniper.repositories.users import AccountDeleted, no_tombstone
 LINK_SK = "EBAY_LINK"
 GUARD_SK = "GUARD"
 REFRESH_BUCKET = "EBAY"
+REFRESH_INDEX = "RefreshTokenExpiryIndex"
 # Writes conditional on what was read retry this often when another request of
 # the same user changed the link in between.
 ATTEMPTS = 3
@@ -93,6 +97,24 @@ class StoredEbayLink:
             f"StoredEbayLink(user_id={self.user_id!r}, "
             f"ebay_user_id={self.ebay_user_id!r})"
         )
+
+
+@dataclass(frozen=True)
+class ExpiringLink:
+    """What the refresh-expiry index holds of a link: its keys, nothing secret."""
+
+    user_id: str
+    refresh_token_expires_at: int
+
+
+def expiry_query(since: int, until: int, page_size: int) -> dict[str, Any]:
+    """The index Query for links whose refresh token expires in [since, until]."""
+    return {
+        "IndexName": REFRESH_INDEX,
+        "KeyConditionExpression": Key("refreshBucket").eq(REFRESH_BUCKET)
+        & Key("refreshTokenExpiresAt").between(since, until),
+        "Limit": page_size,
+    }
 
 
 class EbayAccountTaken(Exception):
@@ -194,6 +216,74 @@ class EbayLinkRepository:
                 UpdateExpression="SET refusedAt = :now, updatedAt = :now",
                 ConditionExpression="ebayUserId = :ebay",
                 ExpressionAttributeValues={":now": now, ":ebay": link.ebay_user_id},
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def expiring(
+        self, since: int, until: int, *, page_size: int = 500
+    ) -> Iterator[ExpiringLink]:
+        """Links whose refresh token expires in [since, until], soonest first.
+
+        A Query of the sparse index, never a Scan: only links carry
+        `refreshBucket`. The index is eventually consistent, so writes made from
+        what it lists are conditional on the link's refresh-token expiry.
+        """
+        query = expiry_query(since, until, page_size)
+        while True:
+            page = self.table.query(**query)
+            for item in page.get("Items", []):
+                yield ExpiringLink(
+                    user_id=str(item["userId"]),
+                    refresh_token_expires_at=int(item["refreshTokenExpiresAt"]),
+                )
+            if "LastEvaluatedKey" not in page:
+                return
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def mark_relink_reminded(
+        self, user_id: str, refresh_token_expires_at: int, now: int
+    ) -> bool:
+        """Claim the one reminder for this refresh token; False when it was sent
+        already or the link holds another token by now.
+
+        A re-link saves a new item without the mark, so its token gets its own.
+        """
+        try:
+            self.table.update_item(
+                Key={"userId": user_id, "sk": LINK_SK},
+                UpdateExpression=(
+                    "SET relinkReminderFor = :expires, relinkRemindedAt = :now"
+                ),
+                ConditionExpression=(
+                    "refreshTokenExpiresAt = :expires AND "
+                    "(attribute_not_exists(relinkReminderFor) "
+                    "OR relinkReminderFor <> :expires)"
+                ),
+                ExpressionAttributeValues={
+                    ":expires": refresh_token_expires_at,
+                    ":now": now,
+                },
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def clear_relink_reminder(
+        self, user_id: str, refresh_token_expires_at: int
+    ) -> bool:
+        """Give the claim back (the reminder could not be sent): the next run asks."""
+        try:
+            self.table.update_item(
+                Key={"userId": user_id, "sk": LINK_SK},
+                UpdateExpression="REMOVE relinkReminderFor, relinkRemindedAt",
+                ConditionExpression="relinkReminderFor = :expires",
+                ExpressionAttributeValues={":expires": refresh_token_expires_at},
             )
         except ClientError as error:
             if is_condition_failure(error):

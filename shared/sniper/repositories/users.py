@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sniper import aws
+from sniper.models.users import UserPreferences
 from sniper.repositories import guards
 from sniper.repositories.dynamo import (
     cancellation_codes,
@@ -133,6 +134,11 @@ class UsersRepository:
         )
         item = response.get("Item")
         return StoredProfile.from_item(item) if item else None
+
+    def preferences_of(self, user_id: str) -> UserPreferences | None:
+        """The user's preferences (read tolerantly), if they have a profile."""
+        profile = self.get_profile(user_id)
+        return UserPreferences.from_stored(profile.preferences) if profile else None
 
     def is_deleted(self, user_id: str) -> bool:
         """Whether the account was deleted recently (its tombstone still stands)."""

@@ -117,16 +117,29 @@ class LinkedAccounts(Protocol):
     def release_guard(self, ebay_user_id: str, owner_id: str) -> bool: ...
 
 
+class BidCanceller(Protocol):
+    """Ends the bids that can no longer go out once the eBay account is gone."""
+
+    def cancel_all(self, user_id: str, reason: str, *, notify: bool = False) -> int: ...
+
+
+ACCOUNT_GONE_REASON = (
+    "eBay told us your eBay account was deleted, so this bid cannot be placed."
+)
+
+
 class AccountDeletionService:
     def __init__(
         self,
         links: LinkedAccounts,
         ebay: NotificationKeys,
         credentials: Callable[[], EbayAppCredentials],
+        bids: BidCanceller | None = None,
     ) -> None:
         self.links = links
         self.ebay = ebay
         self.credentials = credentials
+        self.bids = bids
 
     def answer_challenge(self, challenge_code: str) -> ChallengeResponse:
         """eBay's endpoint validation, from the token and URL registered with eBay."""
@@ -229,6 +242,8 @@ class AccountDeletionService:
             return NoticeOutcome.NOT_LINKED
         if self.links.delete(owner, ebay_user_id=ebay_user_id):
             logger.info("eBay account deletion: link and tokens deleted", extra=facts)
+            if self.bids is not None:
+                self.bids.cancel_all(owner, ACCOUNT_GONE_REASON, notify=True)
             return NoticeOutcome.DELETED
         # A guard with no link to this account behind it still names the account.
         if self.links.release_guard(ebay_user_id, owner):

@@ -47,6 +47,15 @@ class EbayOAuthPort(Protocol):
     def get_user(self, access_token: str) -> EbayUser: ...
 
 
+class BidCanceller(Protocol):
+    """Ends the bids an unlinked account can no longer place."""
+
+    def cancel_all(self, user_id: str, reason: str, *, notify: bool = False) -> int: ...
+
+
+UNLINKED_REASON = "You unlinked your eBay account, so this bid cannot be placed."
+
+
 class EbayAccountService:
     def __init__(
         self,
@@ -55,12 +64,14 @@ class EbayAccountService:
         cipher: TokenCipher,
         ebay: EbayOAuthPort,
         clock: Clock | None = None,
+        bids: BidCanceller | None = None,
     ) -> None:
         self.links = links
         self.states = states
         self.cipher = cipher
         self.ebay = ebay
         self.clock = clock or SystemClock()
+        self.bids = bids
 
     def start_linking(self, caller: AuthenticatedUser) -> AuthUrlResponse:
         """A consent URL with a fresh single-use state bound to the caller."""
@@ -128,13 +139,16 @@ class EbayAccountService:
         return self._status(link) if link else EbayAccountStatus(isLinked=False)
 
     def unlink(self, caller: AuthenticatedUser) -> None:
-        """Forget the link and its tokens; unlinking twice is not an error."""
+        """Forget the link and its tokens, and cancel the bids that can no longer
+        go out; unlinking twice is not an error."""
         try:
             deleted = self.links.delete(caller.user_id)
         except LinkChanged as error:
             raise ConflictError(LINK_CHANGED_MESSAGE) from error
         if deleted:
             logger.info("eBay account unlinked")
+        if self.bids is not None:
+            self.bids.cancel_all(caller.user_id, UNLINKED_REASON)
 
     def _status(self, link: StoredEbayLink) -> EbayAccountStatus:
         return EbayAccountStatus(

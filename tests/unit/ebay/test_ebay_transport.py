@@ -13,7 +13,7 @@ import respx
 from ebay_test_support import NOW, USER_TOKEN, FakeClock, Wire
 
 from sniper.ebay import EbayAppCredentials, EbayClient, EbaySettings
-from sniper.ebay.http import USER_AGENT, shared_http_client
+from sniper.ebay.http import USER_AGENT, EbayTransport, shared_http_client
 from sniper.money import Money
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -45,6 +45,28 @@ def test_ebays_clock_offset_is_read_from_the_date_header(
     offset = client.server_time_offset
     assert offset is not None
     assert 2.0 <= offset <= 3.0  # eBay's instant lies in [Date, Date + 1 s)
+
+
+def test_several_date_headers_pin_the_offset_well_below_a_second() -> None:
+    """eBay 2.3 s ahead; answers at different fractions of a second narrow it."""
+    transport = EbayTransport(clock=lambda: 0.0)
+    for local in (NOW + 0.1, NOW + 0.45, NOW + 0.8, NOW + 1.65, NOW + 2.9):
+        ebay_now = local + 0.01 + 2.3
+        transport._observe_clock(
+            formatdate(int(ebay_now), usegmt=True), local, local + 0.02
+        )
+    offset = transport.server_time_offset
+    assert offset is not None
+    assert abs(offset - 2.3) < 0.15
+
+
+def test_a_stepped_clock_drops_the_old_evidence() -> None:
+    transport = EbayTransport(clock=lambda: 0.0)
+    transport._observe_clock(formatdate(NOW + 2, usegmt=True), NOW, NOW + 0.01)
+    transport._observe_clock(formatdate(NOW + 60, usegmt=True), NOW + 1, NOW + 1.01)
+
+    offset = transport.server_time_offset
+    assert offset is not None and 58 < offset < 60
 
 
 def test_a_garbled_date_header_leaves_the_offset_alone(

@@ -15,9 +15,10 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from local.stack.aws import AwsClients, enforce_scheduler_rules
+from local.stack.cli import config_from, parser
 from local.stack.console import Console
 from local.stack.lambda_service import FunctionNotFound
-from local.stack.scheduler import ScheduleRunner, template_rules
+from local.stack.scheduler import DeliveryChaos, ScheduleRunner, template_rules
 from local.template.functions import EventSpec, FunctionSpec
 
 TARGET = "arn:aws:lambda:us-east-1:123456789012:function:bid-executor"
@@ -471,3 +472,205 @@ def test_at_in_a_time_zone_fires_at_that_local_time(aws: AwsClients) -> None:
     runner.poll_once()
 
     assert [event for _, event in lambdas.calls] == [{"n": 1}]
+
+
+class Draws:
+    """A scripted `random.Random`: the delays and duplicate draws a test wants."""
+
+    def __init__(self, uniform: list[float], random: list[float] | None = None) -> None:
+        self._uniform = list(uniform)
+        self._random = list(random or [])
+
+    def uniform(self, a: float, b: float) -> float:
+        value = self._uniform.pop(0)
+        assert a <= value <= b
+        return value
+
+    def random(self) -> float:
+        return self._random.pop(0)
+
+
+def delivered_at(
+    runner: ScheduleRunner, clock: Clock, lambdas: Lambdas, offsets: list[float]
+) -> list[tuple[float, Any]]:
+    """Poll at each offset from T0; what arrived at which offset."""
+    arrivals = []
+    for offset in offsets:
+        clock.now = T0 + offset
+        before = len(lambdas.calls)
+        runner.poll_once()
+        arrivals += [(offset, event) for _, event in lambdas.calls[before:]]
+    return arrivals
+
+
+def test_a_delivery_can_be_late_as_on_aws(aws: AwsClients) -> None:
+    clock, lambdas = Clock(T0), Lambdas()
+    runner = ScheduleRunner(
+        lambdas,
+        Console(io.StringIO()),
+        clients=aws,
+        clock=clock,
+        chaos=DeliveryChaos(delay=(0, 60)),
+        chance=Draws(uniform=[42.5]),
+    )
+    create(
+        aws,
+        "late",
+        at(10),
+        Input='{"time": "<aws.scheduler.scheduled-time>"}',
+        options={"ActionAfterCompletion": "DELETE"},
+    )
+
+    arrivals = delivered_at(runner, clock, lambdas, [10, 30, 52.4, 52.5, 53])
+
+    # Scheduler's scheduled-time stays the schedule's time, however late it lands.
+    assert arrivals == [(52.5, {"time": "2026-11-25T10:00:10Z"})]
+    assert not exists(aws, "late")
+
+
+def test_a_snipe_cancelled_or_moved_during_the_delay_is_not_delivered(
+    aws: AwsClients,
+) -> None:
+    # Both are read and fire at 10 s, to be delivered 5 s later; meanwhile the
+    # app cancels one and moves the other: the runner reads them again first.
+    clock, lambdas = Clock(T0), Lambdas()
+    runner = ScheduleRunner(
+        lambdas,
+        Console(io.StringIO()),
+        clients=aws,
+        clock=clock,
+        chaos=DeliveryChaos(delay=(5, 5)),
+        chance=Draws(uniform=[5, 5, 5]),
+    )
+    create(aws, "cancelled", at(10), Input='{"n": 1}')
+    create(aws, "edited", at(10), Input='{"n": 1}')
+    clock.now = T0 + 10
+    runner.poll_once()
+
+    aws.client("scheduler").delete_schedule(Name="cancelled", GroupName="snipes")
+    move(aws, "edited", at(60))
+    arrivals = delivered_at(runner, clock, lambdas, [15, 30, 60, 64.9, 65])
+
+    assert arrivals == [(65, {"n": 2})]
+
+
+def test_a_duplicate_is_the_same_event_again_shortly_after(aws: AwsClients) -> None:
+    clock, lambdas = Clock(T0), Lambdas()
+    output = io.StringIO()
+    runner = ScheduleRunner(
+        lambdas,
+        Console(output),
+        clients=aws,
+        clock=clock,
+        chaos=DeliveryChaos(duplicates=0.05),
+        # The first snipe is drawn for a duplicate (0.01 < 0.05), 0.5 s after
+        # it; the second is not (0.5).
+        chance=Draws(uniform=[0.5], random=[0.01, 0.5]),
+    )
+    payload = (
+        '{"id": "<aws.scheduler.execution-id>", "n": "<aws.scheduler.schedule-arn>"}'
+    )
+    for name, seconds in (("twice", 10), ("once", 20)):
+        create(
+            aws,
+            name,
+            at(seconds),
+            Input=payload,
+            options={"ActionAfterCompletion": "DELETE"},
+        )
+
+    arrivals = delivered_at(runner, clock, lambdas, [10, 10.25, 10.5, 11, 20, 30])
+
+    assert [offset for offset, _ in arrivals] == [10, 10.5, 20]
+    first, again, other = (event for _, event in arrivals)
+    assert first["n"].endswith("/twice") and other["n"].endswith("/once")
+    assert again == first  # the same execution id: a true duplicate
+    # Delivered although the first delivery deleted the schedule (DELETE).
+    assert not exists(aws, "twice")
+    assert "schedule twice delivered again (duplicate)" in output.getvalue()
+
+
+def test_a_seed_replays_the_same_lateness_and_duplicates(aws: AwsClients) -> None:
+    def run(seed: int) -> list[tuple[float, Any]]:
+        for name in ("a", "b", "c", "d"):
+            create(aws, name, at(10), Input=json.dumps({"n": name}))
+        clock, lambdas = Clock(T0), Lambdas()
+        runner = ScheduleRunner(
+            lambdas,
+            Console(io.StringIO()),
+            clients=aws,
+            clock=clock,
+            chaos=DeliveryChaos(delay=(0, 60), duplicates=0.5, seed=seed),
+        )
+        arrivals = delivered_at(runner, clock, lambdas, [float(t) for t in range(90)])
+        for name in ("a", "b", "c", "d"):
+            aws.client("scheduler").delete_schedule(Name=name, GroupName="snipes")
+        return sorted(arrivals, key=lambda arrival: (arrival[0], arrival[1]["n"]))
+
+    first, replay = run(7), run(7)
+
+    assert first == replay
+    assert len(first) >= 4  # each at least once
+    assert all(10 <= offset <= 71 for offset, _ in first)
+    assert {offset for offset, _ in first} != {10}
+
+
+def test_a_restart_during_the_delay_still_delivers(aws: AwsClients) -> None:
+    clock, lambdas = Clock(T0 + 10), Lambdas()
+    runner = ScheduleRunner(
+        lambdas,
+        Console(io.StringIO()),
+        clients=aws,
+        clock=clock,
+        chaos=DeliveryChaos(delay=(30, 30)),
+        chance=Draws(uniform=[30]),
+    )
+    create(aws, "waiting", at(10), Input='{"n": 1}')
+    runner.poll_once()
+    saved = runner.export_state()
+
+    restarted = ScheduleRunner(
+        lambdas, Console(io.StringIO()), clients=aws, clock=clock
+    )
+    restarted.import_state(saved)
+    restarted.poll_once()
+
+    assert [event for _, event in lambdas.calls] == [{"n": 1}]
+
+
+def test_the_chaos_flags_reach_the_runner_and_default_to_none() -> None:
+    default = config_from(parser().parse_args([]))
+    chosen = config_from(
+        parser().parse_args(
+            [
+                "--schedule-delay",
+                "0-60",
+                "--schedule-duplicates",
+                "0.05",
+                "--schedule-seed",
+                "7",
+            ]
+        )
+    )
+    fixed = config_from(parser().parse_args(["--schedule-delay", "2.5"]))
+
+    assert (default.schedule_delay, default.schedule_duplicates) == ((0, 0), 0)
+    assert not DeliveryChaos(default.schedule_delay).active
+    assert (chosen.schedule_delay, chosen.schedule_duplicates) == ((0, 60), 0.05)
+    assert chosen.schedule_seed == 7
+    assert fixed.schedule_delay == (2.5, 2.5)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--schedule-delay", "60-0"],
+        ["--schedule-delay", "-5"],
+        ["--schedule-delay", "soon"],
+        ["--schedule-duplicates", "1.5"],
+        ["--schedule-duplicates", "often"],
+    ],
+)
+def test_nonsensical_chaos_flags_are_refused(arguments: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        parser().parse_args(arguments)

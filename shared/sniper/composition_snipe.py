@@ -1,0 +1,89 @@
+"""The Bid Executor's service and its idempotency, built once per container on
+first use (importing the handler needs neither AWS nor an environment variable).
+
+Tests call `reset()` beside `composition.reset()` and `composition_bids.reset()`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import cache
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (
+    PydanticSerializer,
+)
+
+from sniper import aws, composition, composition_bids
+from sniper.models.snipe import BidExecutionResult
+from sniper.notify import LambdaNotifier
+from sniper.settings import MissingSettingError
+from sniper.snipe.executor import SnipeExecutor
+from sniper.snipe.scheduling import SnipeScheduler
+from sniper.snipe.timing import snipe_timing
+
+IDEMPOTENCY_VARIABLE = "IDEMPOTENCY_TABLE"
+# One run per schedule: a snipe, or the n-th outcome check, of one bid.
+IDEMPOTENCY_KEY = "[bidId, kind, attempt]"
+# Longer than Lambda's async retries and Scheduler's delivery window; after it the
+# conditional claim alone still refuses a second snipe.
+IDEMPOTENCY_SECONDS = 86_400
+
+
+def idempotency_table() -> str:
+    value = os.environ.get(IDEMPOTENCY_VARIABLE, "").strip()
+    if not value:
+        raise MissingSettingError(IDEMPOTENCY_VARIABLE, "the Idempotency table")
+    return value
+
+
+@cache
+def snipe_executor() -> SnipeExecutor:
+    timing = snipe_timing()
+    return SnipeExecutor(
+        bids=composition_bids.bid_repository(),
+        tokens=composition.user_tokens(),
+        ebay=composition.ebay_client(),
+        schedules=SnipeScheduler(timing),
+        notifier=LambdaNotifier(),
+        timing=timing,
+    )
+
+
+@cache
+def idempotency_config() -> IdempotencyConfig:
+    """One config per container; the handler registers each invocation's context
+    on it, so a run in progress is known as such until its own timeout."""
+    return IdempotencyConfig(
+        event_key_jmespath=IDEMPOTENCY_KEY,
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=IDEMPOTENCY_SECONDS,
+    )
+
+
+@cache
+def execute_once() -> Callable[..., BidExecutionResult]:
+    """`SnipeExecutor.execute` behind Powertools idempotency; call it with
+    keyword arguments (`event=...`)."""
+    persistence = DynamoDBPersistenceLayer(
+        table_name=idempotency_table(), boto3_client=aws.dynamodb_client()
+    )
+    run: Callable[..., BidExecutionResult] = idempotent_function(
+        snipe_executor().execute,
+        data_keyword_argument="event",
+        persistence_store=persistence,
+        config=idempotency_config(),
+        output_serializer=PydanticSerializer(BidExecutionResult),
+    )
+    return run
+
+
+def reset() -> None:
+    """Forget every built object; tests rebuild them against a fresh mock."""
+    for builder in (snipe_executor, idempotency_config, execute_once):
+        builder.cache_clear()

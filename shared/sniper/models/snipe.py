@@ -1,0 +1,81 @@
+"""What the bid's schedule hands the executor, what the executor answers, and what
+it tells the Notification Handler."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sniper.models.bids import BidStatus
+
+
+class ExecutionKind(StrEnum):
+    """Why the executor was woken: to snipe, or (later) to learn the outcome."""
+
+    SNIPE = "SNIPE"
+    OUTCOME_CHECK = "OUTCOME_CHECK"
+
+
+class BidExecutionEvent(BaseModel):
+    """The schedule's input. The executor trusts only the ids: it re-reads the bid,
+    so an edit made after the schedule was written is what counts."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    bidId: str = Field(min_length=1, max_length=64)
+    userId: str = Field(min_length=1, max_length=128)
+    kind: ExecutionKind = ExecutionKind.SNIPE
+    attempt: int = Field(default=1, ge=1, le=100, description="outcome checks only")
+    ebayItemId: str | None = None
+    auctionEndTime: int | None = Field(default=None, description="Unix seconds")
+    maxBidAmount: int | None = Field(
+        default=None, description="cents, at scheduling (the stored bid decides)"
+    )
+
+
+class BidExecutionResult(BaseModel):
+    """What one executor invocation did with the bid."""
+
+    bidId: str
+    bidPlaced: bool
+    bidOutcome: str | None = Field(default=None, description="WON, LOST or FAILED")
+    status: BidStatus | None = None
+    ebayBidId: str | None = None
+    latenessMs: int | None = None
+    reason: str | None = None
+    skipped: str | None = Field(
+        default=None, description="why nothing was done (already claimed, cancelled)"
+    )
+
+
+class NotificationKind(StrEnum):
+    BID_ENDED = "BID_ENDED"
+    RELINK_REMINDER = "RELINK_REMINDER"
+
+
+class BidNotificationEvent(BaseModel):
+    """Tells the Notification Handler a bid ended (WON, LOST, FAILED, or CANCELLED
+    by the system); it re-reads the bid and the user for the details."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: NotificationKind = NotificationKind.BID_ENDED
+    bidId: str = Field(min_length=1, max_length=64)
+    userId: str = Field(min_length=1, max_length=128)
+    status: BidStatus
+    ebayItemId: str
+    bidAmount: int = Field(description="the bid's maximum, cents")
+    finalPrice: int | None = Field(default=None, description="cents")
+    reason: str | None = None
+
+
+class RelinkReminderEvent(BaseModel):
+    """Tells the Notification Handler to ask a user, once, to link eBay again
+    before their refresh token expires (sent by Token Refresh)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: NotificationKind = NotificationKind.RELINK_REMINDER
+    userId: str = Field(min_length=1, max_length=128)
+    refreshTokenExpiresAt: int = Field(description="Unix seconds")

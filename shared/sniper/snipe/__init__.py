@@ -1,0 +1,2 @@
+"""The snipe: when it fires and bids (timing), what the schedule hands the executor
+(events), and the one-time schedules themselves (scheduling)."""

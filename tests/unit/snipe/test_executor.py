@@ -1,0 +1,658 @@
+"""The snipe's rules on a fake clock: every wait is instant and every eBay answer is
+scripted, so the races and failures the integration tests cannot time exactly are
+played here move by move. Bids live in moto's tables (the real repository), made
+once for the module: every test writes bids of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.metrics import MetricUnit
+from moto import mock_aws
+from pydantic import SecretStr
+
+from local.template.loader import load_template
+from local.template.tables import create_tables
+from sniper import aws
+from sniper.ebay import (
+    Bidding,
+    EbayAuthError,
+    EbayBidRejected,
+    EbayNoBiddingActivity,
+    EbayRateLimited,
+    EbayTimeout,
+    EbayTransientError,
+    ItemDetails,
+    ProxyBid,
+)
+from sniper.errors import EbayRelinkRequiredError
+from sniper.models.bids import BidStatus, HistoryAction
+from sniper.models.snipe import (
+    BidExecutionEvent,
+    BidNotificationEvent,
+    ExecutionKind,
+)
+from sniper.money import Money
+from sniper.repositories.bid_history import BidHistoryRepository
+from sniper.repositories.bids import BidRepository, StoredBid
+from sniper.snipe.executor import NEVER_REPORTED, NOT_TAKEN, RELINK, TOO_LATE
+from sniper.snipe.scheduling import ScheduledSnipe
+from sniper.snipe.timing import SnipeTiming
+from tests.support.atomic_moto import atomic_moto
+from tests.support.bids import a_bid
+from tests.support.handlers import ROOT
+
+START = 1_764_028_800.0
+END = int(START) + 100
+LEAD = 5
+TIMING = SnipeTiming(
+    margin_seconds=90,
+    cutoff_seconds=1.0,
+    outcome_wait_seconds=60,
+    outcome_recheck_seconds=300,
+    warmup_seconds=2.0,
+    bid_timeout_seconds=2.0,
+    recheck_seconds=10.0,
+    outcome_checks=3,
+)
+Behaviour = Callable[[], str] | Exception | str
+
+
+class FakeClock:
+    """Time moves only when the executor sleeps or eBay takes its time."""
+
+    def __init__(self) -> None:
+        self.now_value = START
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.now_value
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.slept.append(seconds)
+        self.now_value += seconds
+
+
+class FakeEbay:
+    """One auction that ends at END; it remembers the bids it accepted."""
+
+    LATENCY = 0.05
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.offset: float | None = 0.0
+        self.minimum = Money(1000, "USD")
+        self.on_place: list[Behaviour] = []
+        self.on_bidding: list[Behaviour] = []
+        self.accepted: list[tuple[float, int]] = []
+        self.calls: list[tuple[str, float]] = []
+        self.rival_max = 0
+        self.bidding_down_until = 0.0  # getBidding answers 503 until then
+
+    @property
+    def server_time_offset(self) -> float | None:
+        return self.offset
+
+    def get_item(self, item_id: str, *, timeout: float | None = None) -> ItemDetails:
+        self._call("get_item")
+        return ItemDetails(
+            item_id=item_id,
+            title="Leica M6",
+            buying_options=("AUCTION",),
+            minimum_price_to_bid=self.minimum,
+            item_end_date=END,
+        )
+
+    def place_proxy_bid(
+        self,
+        access_token: str,
+        item_id: str,
+        max_amount: Money,
+        *,
+        adult_consent: bool = False,
+        marketplace_id: str | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        self._call("place")
+        behaviour = self.on_place.pop(0) if self.on_place else "ok"
+        if behaviour == "placed, answer lost":
+            self.accepted.append((self.clock.now(), max_amount.cents))
+            self.clock.now_value += timeout or 0
+            raise EbayTimeout("eBay did not answer in time", phase="read")
+        if isinstance(behaviour, Exception):
+            raise behaviour
+        self.accepted.append((self.clock.now(), max_amount.cents))
+        return f"proxy-{len(self.accepted)}"
+
+    def get_bidding(
+        self,
+        access_token: str,
+        item_id: str,
+        *,
+        marketplace_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Bidding:
+        self._call("bidding")
+        behaviour = self.on_bidding.pop(0) if self.on_bidding else "state"
+        if isinstance(behaviour, Exception):
+            raise behaviour
+        if self.clock.now() < self.bidding_down_until:
+            raise transient()
+        if not self.accepted:
+            raise EbayNoBiddingActivity("no bidding activity", error_id=120033)
+        ours = self.accepted[-1][1]
+        return Bidding(
+            auction_status="ENDED" if self.clock.now() > END else "ACTIVE",
+            current_price=Money(min(ours, max(self.rival_max + 100, 1000)), "USD"),
+            current_proxy_bid=ProxyBid(
+                proxy_bid_id="proxy-1", max_amount=Money(ours, "USD")
+            ),
+            high_bidder=ours > self.rival_max,
+        )
+
+    def _call(self, name: str) -> None:
+        self.calls.append((name, self.clock.now()))
+        self.clock.now_value += self.LATENCY
+
+    def count(self, name: str) -> int:
+        return sum(1 for call, _ in self.calls if call == name)
+
+
+class FakeTokens:
+    def __init__(self) -> None:
+        self.error: Exception | None = None
+        self.asked: list[tuple[float | None, bool]] = []
+
+    def access_token(
+        self,
+        user_id: str,
+        valid_until: float | None = None,
+        *,
+        force_refresh: bool = False,
+    ) -> SecretStr:
+        self.asked.append((valid_until, force_refresh))
+        if self.error is not None:
+            raise self.error
+        return SecretStr("token-refreshed" if force_refresh else "token")
+
+
+class FakeChecks:
+    def __init__(self) -> None:
+        self.scheduled: list[dict[str, Any]] = []
+
+    def schedule_outcome_check(self, **request: Any) -> ScheduledSnipe:
+        self.scheduled.append(request)
+        return ScheduledSnipe(f"outcome-{request['attempt']}", END + 300)
+
+
+class FakeNotifier:
+    def __init__(self) -> None:
+        self.sent: list[BidNotificationEvent] = []
+
+    def send(self, event: BidNotificationEvent) -> None:
+        self.sent.append(event)
+
+
+class FakeMetrics:
+    def __init__(self) -> None:
+        self.added: list[tuple[str, MetricUnit, float]] = []
+
+    def add_metric(self, name: str, unit: MetricUnit, value: float) -> None:
+        self.added.append((name, unit, value))
+
+    def values(self, name: str) -> list[float]:
+        return [value for added, _, value in self.added if added == name]
+
+
+class RacingBids:
+    """The real repository, with someone else's write slipped in just before the
+    executor's first commit to send (the race a user's edit can win)."""
+
+    def __init__(self, bids: BidRepository) -> None:
+        self.bids = bids
+        self.before_commit: Callable[[], None] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.bids, name)
+
+    def update_fields(self, *args: Any, **kwargs: Any) -> StoredBid:
+        if self.before_commit is not None and "sent_at" in args[2]:
+            race, self.before_commit = self.before_commit, None
+            race()
+        return self.bids.update_fields(*args, **kwargs)
+
+
+class World:
+    def __init__(self, tables: dict[str, str]) -> None:
+        self.clock = FakeClock()
+        self.ebay = FakeEbay(self.clock)
+        self.tokens = FakeTokens()
+        self.checks = FakeChecks()
+        self.notifier = FakeNotifier()
+        self.metrics = FakeMetrics()
+        history = BidHistoryRepository(tables["BidHistoryTable"])
+        self.repository = BidRepository(tables["BidsTable"], history)
+        self.bids = RacingBids(self.repository)
+        self.history = history
+
+    def executor(self, timing: SnipeTiming = TIMING) -> Any:
+        from sniper.snipe.executor import SnipeExecutor
+
+        return SnipeExecutor(
+            self.bids,
+            self.tokens,
+            self.ebay,
+            self.checks,
+            self.notifier,
+            timing,
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            metrics=self.metrics,
+        )
+
+    def bid(self, **fields: Any) -> StoredBid:
+        bid = a_bid(
+            ends_at=END,
+            snipe_lead_seconds=LEAD,
+            created_at=int(START) - 3600,
+            updated_at=int(START) - 3600,
+            **fields,
+        )
+        return self.repository.create(bid, None)
+
+    def run(
+        self,
+        bid: StoredBid,
+        kind: ExecutionKind = ExecutionKind.SNIPE,
+        attempt: int = 1,
+    ) -> Any:
+        event = BidExecutionEvent(
+            bidId=bid.bid_id, userId=bid.user_id, kind=kind, attempt=attempt
+        )
+        return self.executor().execute(event)
+
+    def stored(self, bid: StoredBid) -> StoredBid:
+        current = self.repository.get(bid.user_id, bid.bid_id)
+        assert current is not None
+        return current
+
+    def actions(self, bid: StoredBid) -> list[HistoryAction]:
+        return [e.action for e in self.history.timeline(bid.user_id, bid.bid_id)]
+
+
+@pytest.fixture(scope="module")
+def tables() -> Iterator[dict[str, str]]:
+    """moto's Bids and BidHistory tables, from the template, for the module."""
+    with mock_aws(), atomic_moto():
+        aws.reset_clients()
+        template = load_template(ROOT / "template.yaml")
+        yield create_tables(boto3.client("dynamodb"), template, stage="test")
+    aws.reset_clients()
+
+
+@pytest.fixture
+def world(tables: dict[str, str]) -> World:
+    return World(tables)
+
+
+def transient(status: int = 503) -> EbayTransientError:
+    return EbayTransientError("eBay failed", error_id=120000, http_status=status)
+
+
+# ---------------------------------------------------------------- timing
+def test_the_bid_goes_out_at_the_target_on_ebays_clock(world: World) -> None:
+    world.ebay.offset = 1.5  # eBay's clock is ahead of ours
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    (sent_at,) = [moment for name, moment in world.ebay.calls if name == "place"]
+    assert sent_at + 1.5 == pytest.approx(bid.target_time, abs=0.001)
+    assert [amount for _, amount in world.ebay.accepted] == [2500]
+    assert result.status is BidStatus.WON
+    assert world.stored(bid).lateness_ms == 0
+    assert world.metrics.values("SnipeLatenessMs") == [0]
+    # Woken at the margin: the item read at once, again 2 s before the target.
+    reads = [moment + 1.5 for name, moment in world.ebay.calls if name == "get_item"]
+    assert reads[0] == pytest.approx(START + 1.5, abs=0.01)
+    assert reads[1] == pytest.approx(bid.target_time - 2, abs=0.01)
+    # The user's token must outlive the outcome wait.
+    assert world.tokens.asked[0] == (END + 60, False)
+
+
+def test_a_lead_edited_during_the_wait_moves_the_target(world: World) -> None:
+    bid = world.bid()
+    executor = world.executor()
+
+    def later_lead(seconds: float) -> None:
+        world.clock.sleep(seconds)
+        current = world.stored(bid)
+        if current.snipe_lead_seconds == LEAD and world.clock.now() > START + 30:
+            world.repository.update_fields(
+                bid.user_id,
+                bid.bid_id,
+                {"snipe_lead_seconds": 3},
+                None,
+                expected_statuses=(BidStatus.EXECUTING,),
+            )
+
+    executor.sleep = later_lead
+    executor.execute(BidExecutionEvent(bidId=bid.bid_id, userId=bid.user_id))
+
+    (sent_at,) = [moment for name, moment in world.ebay.calls if name == "place"]
+    assert sent_at == pytest.approx(END - 3, abs=0.001)
+
+
+def test_an_earlier_lead_already_past_bids_at_once(world: World) -> None:
+    bid = world.bid()
+    executor = world.executor()
+    edited: list[float] = []
+
+    def earlier_lead(seconds: float) -> None:
+        world.clock.sleep(seconds)
+        if not edited and world.clock.now() > END - 40:
+            edited.append(world.clock.now())
+            world.repository.update_fields(
+                bid.user_id,
+                bid.bid_id,
+                {"snipe_lead_seconds": 60},
+                None,
+                expected_statuses=(BidStatus.EXECUTING,),
+            )
+
+    executor.sleep = earlier_lead
+    executor.execute(BidExecutionEvent(bidId=bid.bid_id, userId=bid.user_id))
+
+    ((sent_at, _),) = world.ebay.accepted
+    # Seen at the next re-read (at most recheck_seconds later), sent right away.
+    assert edited[0] <= sent_at <= edited[0] + TIMING.recheck_seconds + 0.5
+
+
+def test_woken_after_the_cutoff_fails_without_bidding(world: World) -> None:
+    bid = world.bid()
+    world.clock.now_value = END - 0.5
+
+    result = world.run(bid)
+
+    assert (result.status, result.reason) == (BidStatus.FAILED, TOO_LATE)
+    assert world.ebay.calls == []
+    assert [n.status for n in world.notifier.sent] == [BidStatus.FAILED]
+
+
+# ---------------------------------------------------------------- races
+def test_an_edit_that_wins_the_race_with_the_commit_is_what_ebay_gets(
+    world: World,
+) -> None:
+    bid = world.bid()
+
+    def edit() -> None:
+        current = world.stored(bid)
+        world.repository.update_fields(
+            bid.user_id,
+            bid.bid_id,
+            {"max_bid_amount": 4000},
+            None,
+            expected_statuses=(BidStatus.EXECUTING,),
+            expected_version=current.version,
+        )
+
+    world.bids.before_commit = edit
+
+    world.run(bid)
+
+    assert [amount for _, amount in world.ebay.accepted] == [4000]
+
+
+def test_a_cancel_that_wins_the_race_with_the_commit_means_no_bid(
+    world: World,
+) -> None:
+    bid = world.bid()
+
+    def cancel() -> None:
+        world.repository.transition(
+            bid.user_id,
+            bid.bid_id,
+            (BidStatus.EXECUTING,),
+            BidStatus.CANCELLED,
+            {"reason": "Cancelled by you."},
+        )
+
+    world.bids.before_commit = cancel
+
+    result = world.run(bid)
+
+    assert result.skipped == "the bid became CANCELLED meanwhile"
+    assert world.ebay.count("place") == 0
+    assert world.notifier.sent == []
+
+
+def test_a_bid_already_claimed_is_left_alone(world: World) -> None:
+    bid = world.bid(status=BidStatus.EXECUTING)
+
+    result = world.run(bid)
+
+    assert result.skipped == "the bid is EXECUTING"
+    assert world.ebay.calls == []
+
+
+# ---------------------------------------------------------------- eBay failing
+def test_persistent_5xx_fails_the_bid_and_tells_the_user(world: World) -> None:
+    world.ebay.on_place = [transient() for _ in range(100)]
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert result.status is BidStatus.FAILED
+    assert result.reason == (
+        "eBay kept failing until the auction's last second (HTTP 503); no bid was "
+        "placed."
+    )
+    assert world.ebay.accepted == []
+    # Retried with back-off (0.2 s, 0.4 s, then 1 s) between target and cutoff.
+    assert world.ebay.count("place") == 6
+    last_try = max(moment for name, moment in world.ebay.calls if name == "place")
+    assert last_try < TIMING.cutoff(END)
+    (told,) = world.notifier.sent
+    assert (told.status, told.reason, told.bidAmount) == (
+        BidStatus.FAILED,
+        result.reason,
+        2500,
+    )
+    assert world.metrics.values("BidFailed") == [1]
+    assert world.metrics.values("BidRetries") == [5]
+
+
+def test_a_rate_limit_is_waited_out_as_ebay_asks(world: World) -> None:
+    world.ebay.on_place = [EbayRateLimited("slow down", retry_after=1.5)]
+    bid = world.bid()
+
+    world.run(bid)
+
+    first, second = (m for name, m in world.ebay.calls if name == "place")
+    assert second - first >= 1.5
+    assert len(world.ebay.accepted) == 1
+
+
+def test_a_timeout_is_reconciled_and_a_bid_ebay_never_got_is_sent_again(
+    world: World,
+) -> None:
+    world.ebay.on_place = [EbayTimeout("no answer", phase="read")]
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert [name for name, _ in world.ebay.calls if name != "get_item"][:3] == [
+        "place",
+        "bidding",  # eBay: no bidding activity: the first request never landed
+        "place",
+    ]
+    assert len(world.ebay.accepted) == 1
+    assert result.status is BidStatus.WON
+
+
+def test_a_timeout_whose_bid_landed_is_never_sent_twice(world: World) -> None:
+    world.ebay.on_place = ["placed, answer lost"]
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert len(world.ebay.accepted) == 1
+    assert world.ebay.count("place") == 1
+    assert result.status is BidStatus.WON
+    (place,) = [
+        e
+        for e in world.history.timeline(bid.user_id, bid.bid_id)
+        if e.action is HistoryAction.PLACE
+    ]
+    assert place.details["reconciled"] is True
+
+
+def test_unconfirmed_until_the_end_is_settled_by_ebays_answer_after_it(
+    world: World,
+) -> None:
+    world.ebay.on_place = ["placed, answer lost"]
+    # eBay cannot tell before the end whether the bid landed.
+    world.ebay.bidding_down_until = END
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert world.ebay.count("place") == 1
+    assert result.status is BidStatus.WON
+    # Recorded one after the other (the fake clock stands still in between).
+    assert set(world.actions(bid)[-2:]) == {HistoryAction.PLACE, HistoryAction.WIN}
+
+
+def test_unconfirmed_and_absent_on_ebay_after_the_end_is_failed(
+    world: World,
+) -> None:
+    world.ebay.on_place = [EbayTimeout("no answer", phase="read")]
+    world.ebay.bidding_down_until = END
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert world.ebay.count("place") == 1
+    assert (result.status, result.reason) == (BidStatus.FAILED, NOT_TAKEN)
+
+
+def test_a_refused_token_is_refreshed_once(world: World) -> None:
+    world.ebay.on_place = [EbayAuthError("token refused", http_status=401)]
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert result.status is BidStatus.WON
+    assert world.tokens.asked[-1] == (END + 60, True)
+
+
+@pytest.mark.parametrize(
+    ("error_id", "reason"),
+    [
+        (120008, "Your maximum was below eBay's minimum next bid"),
+        (120012, "The auction had already ended"),
+        (120002, "The auction was ended early by a Buy It Now purchase"),
+        (120003, "eBay does not let sellers bid on their own items."),
+        (120025, "eBay did not let your account bid on this item"),
+        (120018, "This auction takes whole amounts only"),
+    ],
+)
+def test_ebays_refusal_stops_at_once_in_words_a_person_reads(
+    world: World, error_id: int, reason: str
+) -> None:
+    world.ebay.on_place = [
+        EbayBidRejected("refused", error_id=error_id, http_status=409)
+    ]
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert result.status is BidStatus.FAILED
+    assert result.reason.startswith(reason)
+    assert world.ebay.count("place") == 1
+    (fail,) = [
+        e
+        for e in world.history.timeline(bid.user_id, bid.bid_id)
+        if e.action is HistoryAction.FAIL
+    ]
+    assert fail.details["ebayErrorId"] == error_id
+
+
+def test_a_link_needing_relink_fails_the_bid(world: World) -> None:
+    world.tokens.error = EbayRelinkRequiredError("link again")
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert (result.status, result.reason) == (BidStatus.FAILED, RELINK)
+    assert world.ebay.calls == []
+
+
+# ---------------------------------------------------------------- the outcome
+def test_an_outcome_not_told_is_checked_later_with_the_next_attempt(
+    world: World,
+) -> None:
+    bid = world.bid()
+    world.ebay.on_bidding = [transient() for _ in range(100)]
+
+    result = world.run(bid)
+
+    assert result.status is BidStatus.PLACED
+    assert result.bidPlaced is True
+    assert world.stored(bid).status is BidStatus.PLACED
+    assert [s["attempt"] for s in world.checks.scheduled] == [1]
+    assert world.notifier.sent == []
+    # It waited the outcome wait after the end, no longer.
+    assert world.clock.now() <= END + TIMING.outcome_wait_seconds + 1
+
+    checked = world.run(bid, ExecutionKind.OUTCOME_CHECK, attempt=1)
+
+    assert checked.status is BidStatus.PLACED
+    assert [s["attempt"] for s in world.checks.scheduled] == [1, 2]
+
+
+def test_the_last_outcome_check_gives_up_saying_the_bid_may_stand(
+    world: World,
+) -> None:
+    bid = replace(world.bid(), status=BidStatus.PLACED)
+    world.repository.transition(
+        bid.user_id, bid.bid_id, (BidStatus.PENDING,), BidStatus.PLACED
+    )
+    world.ebay.accepted.append((START, 2500))
+    world.clock.now_value = END + 3000
+    world.ebay.on_bidding = [transient() for _ in range(100)]
+
+    result = world.run(bid, ExecutionKind.OUTCOME_CHECK, attempt=3)
+
+    assert (result.status, result.reason) == (BidStatus.FAILED, NEVER_REPORTED)
+    assert world.checks.scheduled == []
+    assert [n.status for n in world.notifier.sent] == [BidStatus.FAILED]
+
+
+def test_an_outcome_check_of_a_final_bid_does_nothing(world: World) -> None:
+    bid = world.bid()
+    world.run(bid)
+    calls = len(world.ebay.calls)
+
+    result = world.run(bid, ExecutionKind.OUTCOME_CHECK, attempt=1)
+
+    assert result.skipped == "the bid is WON"
+    assert len(world.ebay.calls) == calls
+
+
+def test_a_failing_notifier_never_fails_the_snipe(world: World) -> None:
+    def broken(event: BidNotificationEvent) -> None:
+        raise RuntimeError("Lambda is down")
+
+    world.notifier.send = broken  # type: ignore[method-assign]
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert result.status is BidStatus.WON
+    assert world.stored(bid).status is BidStatus.WON
