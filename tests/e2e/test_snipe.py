@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow
 MARGIN = 4
 LEAD = 3
 AUCTION_SECONDS = 20
+LATE_MARGIN = 10
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +154,76 @@ def test_a_snipe_from_the_watch_list_to_the_winning_email(
     page = outbox.get(f"/outbox/emails/{email['id']}.html").text
     assert "Hasselblad 500C/M" in page
     assert "31.00" in page
+
+
+@pytest.fixture(scope="module")
+def late_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """Scheduler delivering like AWS, scaled down: up to 3 s late, and half the
+    deliveries twice. The margin must absorb the delay and a cold start (2 s and
+    more here, with several workers starting at once on two cores), as 90 s
+    absorbs 60 s and a cold start on AWS."""
+    folder = tmp_path_factory.mktemp("late-stack")
+    (ebay_port,) = free_ports(1)
+    running = start_stack(
+        folder,
+        template=ROOT / "template.yaml",
+        ebay_port=ebay_port,
+        extra=(
+            "--env",
+            f"SNIPE_MARGIN_SECONDS={LATE_MARGIN}",
+            "--env",
+            "OUTCOME_WAIT_SECONDS=15",
+            "--schedule-delay",
+            "0-3",
+            "--schedule-duplicates",
+            "0.5",
+            "--schedule-seed",
+            "11",
+        ),
+    )
+    yield running
+    running.stop()
+
+
+def test_late_and_duplicate_deliveries_all_land_on_time_once(
+    late_stack: RunningStack,
+) -> None:
+    stack = late_stack
+    admin = httpx.Client(base_url=f"{stack.ebay}/__admin", timeout=30)
+    api = sign_in_and_link(stack, "finn", "finn-on-ebay")
+    items = [
+        admin.post(
+            "/listings", json={"startPrice": "10.00", "endsInSeconds": 26 + i}
+        ).json()["itemId"]
+        for i in range(4)
+    ]
+    bids = []
+    for item_id in items:
+        made = api.post(
+            "/bids",
+            json={
+                "ebayItemId": item_id,
+                "maxBidAmount": 2_000,
+                "snipeLeadSeconds": LEAD,
+            },
+        )
+        assert made.status_code == 201, made.text
+        bids.append(made.json()["bidId"])
+
+    def all_finished() -> list[dict[str, Any]] | None:
+        found = [api.get(f"/bids/{bid_id}").json() for bid_id in bids]
+        done = all(b["status"] in ("WON", "LOST", "FAILED") for b in found)
+        return found if done else None
+
+    finished = wait_for(all_finished, timeout=60, interval=0.5)
+
+    outcomes = [(b["status"], b.get("reason")) for b in finished]
+    assert [status for status, _ in outcomes] == ["WON"] * 4, outcomes
+    for bid, item_id in zip(finished, items, strict=True):
+        listing = admin.get(f"/listings/{item_id}").json()
+        ours = [b for b in listing["bids"] if b["bidder"] == "finn-on-ebay"]
+        assert len(ours) == 1, ours  # duplicates placed nothing more
+        landed = seconds(ours[0]["placedAt"])
+        end = seconds(listing["endTime"])
+        assert end - LEAD - 1.5 <= landed < end - LEAD + 1.0
+        assert 0 <= bid["latenessMs"] < 1_000

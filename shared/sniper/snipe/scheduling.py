@@ -114,24 +114,22 @@ class SnipeScheduler:
         max_bid_amount: int,
     ) -> ScheduledSnipe:
         """The bid's snipe schedule; a repeated create with the same bid moves it."""
-        fire_at = self.timing.fire_at(auction_end_time, lead_seconds)
-        event = BidExecutionEvent(
-            bidId=bid_id,
-            userId=user_id,
-            kind=ExecutionKind.SNIPE,
-            ebayItemId=ebay_item_id,
-            auctionEndTime=auction_end_time,
-            maxBidAmount=max_bid_amount,
+        request, scheduled = self._snipe_request(
+            bid_id,
+            user_id,
+            ebay_item_id,
+            auction_end_time,
+            lead_seconds,
+            max_bid_amount,
         )
-        name = snipe_schedule_name(bid_id)
-        request = self._request(name, fire_at, auction_end_time, event)
+        client = aws.scheduler_client()
         try:
-            aws.scheduler_client().create_schedule(**request)
+            client.create_schedule(**request)
         except ClientError as error:
             if _code(error) != "ConflictException":
                 raise
-            aws.scheduler_client().update_schedule(**request)
-        return ScheduledSnipe(name, fire_at)
+            client.update_schedule(**request)
+        return scheduled
 
     def move(
         self,
@@ -145,6 +143,33 @@ class SnipeScheduler:
     ) -> ScheduledSnipe:
         """Move the snipe to a new lead. `UpdateSchedule` resets every field it is
         not given, so the whole schedule is sent again."""
+        request, scheduled = self._snipe_request(
+            bid_id,
+            user_id,
+            ebay_item_id,
+            auction_end_time,
+            lead_seconds,
+            max_bid_amount,
+        )
+        client = aws.scheduler_client()
+        try:
+            client.update_schedule(**request)
+        except ClientError as error:
+            if _code(error) != "ResourceNotFoundException":
+                raise
+            client.create_schedule(**request)
+        return scheduled
+
+    def _snipe_request(
+        self,
+        bid_id: str,
+        user_id: str,
+        ebay_item_id: str,
+        auction_end_time: int,
+        lead_seconds: int,
+        max_bid_amount: int,
+    ) -> tuple[dict[str, Any], ScheduledSnipe]:
+        """The whole schedule of a snipe, and when it fires."""
         fire_at = self.timing.fire_at(auction_end_time, lead_seconds)
         event = BidExecutionEvent(
             bidId=bid_id,
@@ -156,13 +181,7 @@ class SnipeScheduler:
         )
         name = snipe_schedule_name(bid_id)
         request = self._request(name, fire_at, auction_end_time, event)
-        try:
-            aws.scheduler_client().update_schedule(**request)
-        except ClientError as error:
-            if _code(error) != "ResourceNotFoundException":
-                raise
-            aws.scheduler_client().create_schedule(**request)
-        return ScheduledSnipe(name, fire_at)
+        return request, ScheduledSnipe(name, fire_at)
 
     def schedule_outcome_check(
         self,
