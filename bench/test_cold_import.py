@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.packaging.lambda_runtime import runtime_site_packages
 from tests.packaging.test_built_artifacts import LAYERS, system_python
 from tests.support.handlers import ROOT
 
@@ -37,6 +38,7 @@ def build(target: Path) -> None:
 def import_seconds(build_dir: Path, tmp: Path) -> float:
     paths = [str(build_dir / FUNCTION)]
     paths += [str(build_dir / layer / "python") for layer in LAYERS]
+    paths.append(str(tmp / "runtime"))  # the runtime's boto3, compiled in both runs
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-S", "-c", "import app"],
@@ -58,6 +60,7 @@ def test_bytecode_in_layers_speeds_up_cold_imports(tmp_path: Path) -> None:
     shutil.copytree(with_pyc, without_pyc)
     for cache in without_pyc.rglob("__pycache__"):
         shutil.rmtree(cache)
+    runtime_site_packages(tmp_path / "runtime", compiled=True)
 
     compiled, source = [], []
     for _ in range(RUNS):  # interleaved, so machine load hits both alike

@@ -9,17 +9,43 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from sniper.api import create_resolver, current_user
 from sniper.composition_bids import bid_history_service
 from sniper.models.bids import EBAY_ITEM_ID_PATTERN, BidHistoryResponse, HistoryAction
-from sniper.observability import logger, metrics, tracer
+from sniper.observability import logger, metrics, tracer_for
+from sniper.openapi import BID_HISTORY, SIGNED_IN, Failure, error_responses, ok
 from sniper.pagination import MAX_CURSOR_LENGTH
 from sniper.repositories.bid_history import MAX_TIMESTAMP
 from sniper.services.bid_history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, HistoryQuery
 
+tracer = tracer_for("botocore")
 app = create_resolver()
 
 BID_ID = r"^[A-Za-z0-9_-]{1,64}$"
 
 
-@app.get("/bid-history")
+@app.get(
+    "/bid-history",
+    summary="The caller's bid history, newest first",
+    description=(
+        "Entries CREATE, UPDATE, CANCEL, PLACE, WIN, LOSE, FAIL, filtered by "
+        "`action`, `ebayItemId` and a time range. Pages of `limit`; pass "
+        "`nextCursor` back as `cursor`."
+    ),
+    tags=[BID_HISTORY],
+    operation_id="listBidHistory",
+    security=SIGNED_IN,
+    responses={
+        **ok("One page of history entries."),
+        **error_responses(
+            400,
+            Failure(
+                400,
+                "`BAD_REQUEST`: `from` after `to`, or a tampered, foreign or other "
+                "query's cursor.",
+            ),
+            401,
+            503,
+        ),
+    },
+)
 @tracer.capture_method
 def history(
     action: Annotated[
@@ -53,7 +79,18 @@ def history(
     return bid_history_service().history_of(current_user(app), query)
 
 
-@app.get("/bid-history/<bidId>")
+@app.get(
+    "/bid-history/<bidId>",
+    summary="One bid's whole timeline, oldest first",
+    description="Every history entry of one of the caller's bids, in one page.",
+    tags=[BID_HISTORY],
+    operation_id="getBidTimeline",
+    security=SIGNED_IN,
+    responses={
+        **ok("The bid's entries."),
+        **error_responses(400, 401, 404, 503),
+    },
+)
 @tracer.capture_method
 def timeline(
     bidId: Annotated[  # noqa: N803 - the path parameter's public name

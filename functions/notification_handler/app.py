@@ -18,7 +18,9 @@ from sniper.models.notifications import (
     NotificationResult,
     parse_notification,
 )
-from sniper.observability import logger, metrics, tracer
+from sniper.observability import logger, metrics, tracer_for
+
+tracer = tracer_for("botocore", "requests")
 
 
 def _fields(error: ValidationError) -> list[str]:

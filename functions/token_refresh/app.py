@@ -10,7 +10,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sniper.composition_token_refresh import token_refresh_service
-from sniper.observability import logger, metrics, tracer
+from sniper.observability import logger, metrics, tracer_for
+
+tracer = tracer_for("botocore", "httpx")
 
 
 @logger.inject_lambda_context

@@ -7,10 +7,20 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sniper.api import create_resolver, current_user
-from sniper.composition import wishlist_service
+from sniper.composition_wishlist import wishlist_service
 from sniper.models.wishlist import WishlistItemDetails, WishlistResponse
-from sniper.observability import logger, metrics, tracer
+from sniper.observability import logger, metrics, tracer_for
+from sniper.openapi import (
+    EBAY_FAILURES,
+    EBAY_LINK_NEEDED,
+    SIGNED_IN,
+    WISHLIST,
+    Failure,
+    error_responses,
+    ok,
+)
 
+tracer = tracer_for("botocore", "httpx")
 app = create_resolver()
 
 LEGACY_ITEM_ID = r"^[0-9]{9,19}$"
@@ -20,7 +30,21 @@ LEGACY_ITEM_ID = r"^[0-9]{9,19}$"
 traced = tracer.capture_method(capture_error=False)
 
 
-@app.get("/wishlist/items")
+@app.get(
+    "/wishlist/items",
+    summary="The caller's eBay watch list",
+    description=(
+        "Every page of the linked eBay account's watch list, read live from eBay: "
+        "prices in cents, end times in Unix seconds, `isAuctionActive`."
+    ),
+    tags=[WISHLIST],
+    operation_id="getWatchList",
+    security=SIGNED_IN,
+    responses={
+        **ok("The watch list."),
+        **error_responses(400, 401, EBAY_LINK_NEEDED, *EBAY_FAILURES),
+    },
+)
 @traced
 def watch_list(
     auctionsOnly: Annotated[  # noqa: N803 - the query parameter's public name
@@ -30,7 +54,27 @@ def watch_list(
     return wishlist_service().watch_list(current_user(app), auctions_only=auctionsOnly)
 
 
-@app.get("/wishlist/items/<itemId>")
+@app.get(
+    "/wishlist/items/<itemId>",
+    summary="One eBay item's live details",
+    description=(
+        "From eBay's Browse API: the minimum next bid, bid count, whether the "
+        "reserve is met. Needs a linked eBay account, like the watch list."
+    ),
+    tags=[WISHLIST],
+    operation_id="getWishlistItem",
+    security=SIGNED_IN,
+    responses={
+        **ok("The item as eBay shows it now."),
+        **error_responses(
+            400,
+            401,
+            EBAY_LINK_NEEDED,
+            Failure(404, "`NOT_FOUND`: eBay has no such live item."),
+            *EBAY_FAILURES,
+        ),
+    },
+)
 @traced
 def item(
     itemId: Annotated[  # noqa: N803 - the path parameter's public name

@@ -1,7 +1,10 @@
 """Injected faults: what goes wrong, on which calls, how often.
 
 The middleware in `middleware.py` asks `FaultBook.pick` before every eBay call and
-acts out the answer; this module only decides.
+acts out the answer; this module only decides. A rule may be limited to a time
+window on the emulator's clock (an outage "from before the bid until after the
+end"); a rule whose window has passed is dropped, so a long fault campaign's
+thousands of rules do not slow every call down.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ class FaultKind(StrEnum):
     STATUS = "status"  # answer with an HTTP error status instead
     RATE_LIMIT = "rate_limit"  # answer 429 with Retry-After
     TIMEOUT = "timeout"  # hold the answer longer than a client waits
+    DROP = "drop"  # close the connection before the answer is complete
+    EXPIRE_TOKEN = "expire_token"  # the caller's access token expires right now
 
 
 @dataclass
@@ -37,6 +42,8 @@ class Fault:
     retry_after: int = 1
     hold_seconds: float = 120.0
     processed: bool = False
+    active_from: float | None = None  # emulator clock, Unix seconds
+    active_until: float | None = None
     hits: int = 0
     _random: random.Random = field(init=False, repr=False)
 
@@ -51,12 +58,29 @@ class Fault:
             raise ValueError("durations cannot be negative")
         if not self.path_prefix.startswith("/"):
             raise ValueError("pathPrefix must start with /")
+        if (
+            self.active_from is not None
+            and self.active_until is not None
+            and self.active_until <= self.active_from
+        ):
+            raise ValueError("activeUntil must come after activeFrom")
         self._random = random.Random(self.seed)
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, now: float | None = None) -> bool:
         if self.remaining == 0 or not path.startswith(self.path_prefix):
             return False
+        if now is not None and not self.active(now):
+            return False
         return self.method is None or self.method.upper() == method.upper()
+
+    def active(self, now: float) -> bool:
+        """Whether `now` lies in the rule's window (no window: always)."""
+        if self.active_from is not None and now < self.active_from:
+            return False
+        return self.active_until is None or now < self.active_until
+
+    def expired(self, now: float) -> bool:
+        return self.active_until is not None and now >= self.active_until
 
     def fires(self) -> bool:
         """Draw once; consume one of the remaining hits when it fires."""
@@ -81,6 +105,8 @@ class Fault:
             "retryAfter": self.retry_after,
             "holdSeconds": self.hold_seconds,
             "processed": self.processed,
+            "activeFrom": self.active_from,
+            "activeUntil": self.active_until,
             "hits": self.hits,
         }
 
@@ -102,8 +128,12 @@ class FaultBook:
     def clear(self) -> None:
         self.faults.clear()
 
-    def pick(self, method: str, path: str) -> Fault | None:
+    def pick(self, method: str, path: str, now: float | None = None) -> Fault | None:
+        """The first rule that matches and fires; `now` (emulator clock) applies
+        the rules' windows and drops the rules whose window has passed."""
+        if now is not None and any(fault.expired(now) for fault in self.faults):
+            self.faults = [fault for fault in self.faults if not fault.expired(now)]
         for fault in self.faults:
-            if fault.matches(method, path) and fault.fires():
+            if fault.matches(method, path, now) and fault.fires():
                 return fault
         return None

@@ -3,11 +3,18 @@ eBay's `Date`, keep a journal.
 
 The `Date` header comes from the emulator's clock, as eBay's comes from eBay's: the
 sniper measures its clock offset from it, so a shifted emulator clock must show.
+
+A dropped connection sends the answer's headers and ends before its body (ASGI
+has no way to reset a connection): the client sees its connection fail, not an
+HTTP error. uvicorn closes such a connection and would log it as an app's error;
+`DroppedOnPurpose` keeps that line out for the connections dropped here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 import time
 from email.utils import formatdate
 from typing import Any
@@ -29,6 +36,21 @@ REST_DOMAINS = (
     ("/commerce/identity/", "API_IDENTITY", 140000),
     ("/commerce/notification/", "API_NOTIFICATION", 195000),
 )
+
+
+_dropping = contextvars.ContextVar("dropping", default=False)
+INCOMPLETE = "ASGI callable returned without completing response."
+
+
+class DroppedOnPurpose(logging.Filter):
+    """Hides uvicorn's complaint about an unfinished answer when a `drop` fault
+    left it unfinished (the request's own context says so)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (_dropping.get() and record.getMessage() == INCOMPLETE)
+
+
+logging.getLogger("uvicorn.error").addFilter(DroppedOnPurpose())
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -115,11 +137,15 @@ class EmulatorMiddleware:
             await self.app(scope, receive, dated_send)
             return
         with self.state.lock:
-            fault = self.state.faults.pick(scope["method"], scope["path"])
             started_at = self.state.now()
+            fault = self.state.faults.pick(scope["method"], scope["path"], started_at)
         started = time.monotonic()
         try:
-            await self._serve(fault, scope, receive, dated_send)
+            if fault is not None and fault.kind is FaultKind.DROP:
+                await self._drop(fault, scope, receive, send)
+                seen["status"] = None
+            else:
+                await self._serve(fault, scope, receive, dated_send)
         finally:
             self.state.record_call(
                 {
@@ -148,6 +174,13 @@ class EmulatorMiddleware:
         elif fault.kind is FaultKind.RATE_LIMIT:
             response = fault_response(scope, 429, self.state.now(), fault.retry_after)
             await response(scope, receive, send)
+        elif fault.kind is FaultKind.EXPIRE_TOKEN:
+            # The token ends now; the call then meets eBay's answer to it.
+            token = _presented_token(scope)
+            with self.state.lock:
+                if token:
+                    self.state.tokens.expire(token, self.state.now())
+            await self.app(scope, receive, send)
         elif fault.processed:
             # eBay acted on the call; only the answer is lost in the wait.
             held: list[Message] = []
@@ -164,3 +197,34 @@ class EmulatorMiddleware:
             await fault_response(scope, 504, self.state.now(), None)(
                 scope, receive, send
             )
+
+    async def _drop(
+        self, fault: Fault, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """The connection fails before the answer; `processed`: after eBay acted
+        on the call (the "did my bid go through?" case without a timeout)."""
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        if fault.processed:
+            await self.app(scope, receive, hold)
+        _dropping.set(True)
+        start = next((m for m in held if m["type"] == "http.response.start"), None)
+        await send(
+            start
+            or {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", b"1")],
+            }
+        )
+
+
+def _presented_token(scope: Scope) -> str:
+    """The access token of a call: the bearer token (REST), or Trading's IAF one."""
+    authorization = _header(scope, b"authorization")
+    if authorization.lower().startswith("bearer "):
+        return authorization[len("bearer ") :].strip()
+    return _header(scope, b"x-ebay-api-iaf-token").strip()

@@ -195,6 +195,15 @@ class TokenStore:
             return None
         return token
 
+    def expire(self, value: str, now: float) -> bool:
+        """End a live access token now, as eBay ends one that reached its lifetime
+        or was revoked; the refresh token that made it still works."""
+        token = self.live_token(value, now)
+        if token is None:
+            return False
+        self.tokens[value] = replace(token, expires_at=now)
+        return True
+
     def describe(self, value: str) -> Token | None:
         """Any token by value, expired or not (to tell "expired" from "invalid")."""
         return self.tokens.get(value)

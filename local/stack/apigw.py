@@ -3,8 +3,10 @@
 - `rest_event`: the Lambda proxy event (payload v1) API Gateway builds for a request.
 - `http_response`: a Lambda proxy response mapped back to HTTP, or `MalformedResponse`
   (API Gateway's 502) when it breaks the proxy contract.
-- `gateway_response`: API Gateway's own answers (401, 403, 502, 504) with the API's
-  `GatewayResponses` applied.
+- `gateway_response`: API Gateway's own answers (401, 403, 413, 429, 502, 504) with
+  the API's `GatewayResponses` applied: their status, headers and body templates,
+  `$context` variables substituted as API Gateway does.
+- `Throttle`: the token buckets of the API's `MethodSettings`, one per method.
 - `preflight`: the CORS preflight SAM's `Cors` setting answers (a mock integration).
 """
 
@@ -13,15 +15,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
+import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from local.template.apis import GatewayResponse, RestApi
+from local.template.apis import GatewayResponse, MethodThrottle, RestApi
 from local.template.intrinsics import short_id
 
 ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -40,8 +45,14 @@ _ERROR_TYPES = {
     "ACCESS_DENIED": "AccessDeniedException",
     "AUTHORIZER_CONFIGURATION_ERROR": "AuthorizerConfigurationException",
     "INTEGRATION_TIMEOUT": "InternalServerErrorException",
+    "THROTTLED": "TooManyRequestsException",
     "DEFAULT_5XX": "InternalServerErrorException",
 }
+# API Gateway's payload limit: a larger request body is refused with 413.
+REQUEST_BODY_LIMIT = 10 * 1024 * 1024
+# `$context.error.messageString`, `$stageVariables.name`: a dot ends a name only
+# when no letter follows it (`$context.requestId.` ends a sentence).
+_VARIABLE = re.compile(r"\$(context|stageVariables)\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
 
 
 @dataclass(frozen=True)
@@ -322,6 +333,61 @@ def _header_value(value: Any) -> str:
     return str(value)
 
 
+def render_template(template: str, variables: Mapping[str, str]) -> str:
+    """A gateway response template with its variables substituted.
+
+    API Gateway does simple substitution here, no VTL: `$context.x` becomes the
+    variable's text as is (`$context.error.messageString` is the message already
+    JSON-quoted), and a variable it does not know becomes empty.
+    """
+
+    def value(match: re.Match[str]) -> str:
+        scope, name = match.groups()
+        return variables.get(name, "") if scope == "context" else ""
+
+    return _VARIABLE.sub(value, template)
+
+
+def error_context(
+    kind: str,
+    message: str,
+    request_id: str,
+    *,
+    api: RestApi | None = None,
+    method: str | None = None,
+    path: str | None = None,
+    resource: str | None = None,
+    host: str | None = None,
+    source_ip: str | None = None,
+    user_agent: str | None = None,
+    account_id: str | None = None,
+    now_ms: int | None = None,
+) -> dict[str, str]:
+    """The `$context` variables a gateway response template can use."""
+    epoch_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    known = {
+        "error.message": message,
+        "error.messageString": json.dumps(message),
+        "error.responseType": kind,
+        "error.validationErrorString": "",
+        "requestId": request_id,
+        "extendedRequestId": request_id,
+        "requestTime": request_time(epoch_ms),
+        "requestTimeEpoch": str(epoch_ms),
+        "httpMethod": method,
+        "resourcePath": resource,
+        "domainName": host,
+        "identity.sourceIp": source_ip,
+        "identity.userAgent": user_agent,
+        "accountId": account_id,
+    }
+    if api is not None:
+        known.update(apiId=api.api_id, stage=api.stage)
+        if path is not None:
+            known["path"] = f"/{api.stage}{path}"
+    return {name: text for name, text in known.items() if text is not None}
+
+
 def gateway_response(
     kind: str,
     status: int,
@@ -329,8 +395,15 @@ def gateway_response(
     *,
     api: RestApi | None,
     request_id: str,
+    context: Mapping[str, str] | None = None,
 ) -> HttpResponse:
-    """One of API Gateway's own responses, customised by the API's GatewayResponses."""
+    """One of API Gateway's own responses, customised by the API's GatewayResponses.
+
+    The response type's own entry wins, else DEFAULT_4XX or DEFAULT_5XX: its
+    `StatusCode` replaces `status`, its headers are added and its
+    `application/json` template, rendered with `context` (see `error_context`),
+    is the body; without one the body is API Gateway's `{"message": ...}`.
+    """
     config: GatewayResponse | None = None
     if api is not None:
         config = api.gateway_responses.get(kind) or api.gateway_responses.get(
@@ -340,12 +413,9 @@ def gateway_response(
     body = json.dumps({"message": message})
     template = config.templates.get("application/json")
     if template is not None:
-        body = (
-            template.replace("$context.error.messageString", json.dumps(message))
-            .replace("$context.error.message", message)
-            .replace("$context.error.responseType", kind)
-            .replace("$context.requestId", request_id)
-        )
+        variables = error_context(kind, message, request_id, api=api)
+        variables.update(context or {})
+        body = render_template(template, variables)
     headers = [
         ("Content-Type", "application/json"),
         ("x-amzn-RequestId", request_id),
@@ -381,3 +451,57 @@ def preflight(api: RestApi, methods: list[str], request_id: str) -> HttpResponse
         headers.append(("Access-Control-Allow-Credentials", "true"))
     # SAM's mock integration renders the response template `{}`.
     return HttpResponse(status=200, headers=headers, body=b"{}")
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class Throttle:
+    """API Gateway's throttling of one stage: a token bucket per method.
+
+    Each method gets its own bucket of `burst_limit` tokens refilled at
+    `rate_limit` a second, from the most specific `MethodSettings` entry: its
+    path and method, its path and `*`, `/*` and its method, then `/*` and `*`.
+    A negative limit means no throttling, as on API Gateway.
+    """
+
+    def __init__(
+        self,
+        settings: Iterable[MethodThrottle],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = {(s.resource_path, s.http_method): s for s in settings}
+        self._clock = clock
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def setting(self, resource: str, method: str) -> MethodThrottle | None:
+        """The entry that throttles `method` on `resource` (a route's template)."""
+        for key in ((resource, method), (resource, "*"), ("/*", method), ("/*", "*")):
+            if key in self._settings:
+                return self._settings[key]
+        return None
+
+    def allow(self, resource: str, method: str) -> bool:
+        """Take a token for one request; False when the bucket is empty (429)."""
+        setting = self.setting(resource, method)
+        if setting is None or setting.rate_limit < 0 or setting.burst_limit < 0:
+            return True
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get((resource, method))
+            if bucket is None:
+                bucket = _Bucket(tokens=setting.burst_limit, updated=now)
+                self._buckets[(resource, method)] = bucket
+            elapsed = max(0.0, now - bucket.updated)
+            bucket.tokens = min(
+                setting.burst_limit, bucket.tokens + elapsed * setting.rate_limit
+            )
+            bucket.updated = now
+            if bucket.tokens < 1:
+                return False
+            bucket.tokens -= 1
+            return True

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 import boto3
 from botocore.config import Config
 
+from local.stack.aws_faults import DynamoFaults
+
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -162,6 +164,8 @@ class AwsEmulator:
         self.lock = MOTO_LOCK
         # Set by the stack once its identity exists (see LocalCognitoAdmin).
         self.cognito_users: CognitoUserDirectory | None = None
+        # Injected throttling, once started (`local.stack.aws_faults`).
+        self.dynamodb_faults: DynamoFaults | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._undo_patches: Callable[[], None] = lambda: None
@@ -177,21 +181,25 @@ class AwsEmulator:
         for name in ("werkzeug", "moto"):
             logging.getLogger(name).setLevel(logging.ERROR)
         undo_rules, undo_polls = enforce_scheduler_rules(), release_lock_while_polling()
+        undo_rollback = roll_back_items_not_tables()
 
         def undo() -> None:
             undo_rules()
             undo_polls()
+            undo_rollback()
 
         self._undo_patches = undo
         app = LocalCognitoAdmin(
             OneAtATime(DomainDispatcherApplication(create_backend_app), self.lock),
             self,
         )
+        # Opt-in DynamoDB throttling (no rules: a pass-through), outside the lock.
+        self.dynamodb_faults = DynamoFaults(app)
         try:
             self._server = make_server(
                 self.host,
                 self.port,
-                app,
+                self.dynamodb_faults,
                 threaded=True,
                 request_handler=MotoRequestHandler,
             )
@@ -260,6 +268,88 @@ def queue_url(clients: AwsClients, arn: str) -> str:
         QueueName=parts[5], QueueOwnerAWSAccountId=parts[4]
     )
     return str(response["QueueUrl"])
+
+
+def roll_back_items_not_tables() -> Callable[[], None]:
+    """Make moto's `TransactWriteItems` back up the items it names, not their tables.
+
+    moto deep-copies every table a transaction touches before running it, to
+    restore it on failure: O(table size) per transaction, under `MOTO_LOCK`. With a
+    few hundred bids every commit of a snipe then costs ~100 ms and a burst of them
+    queues for seconds, which DynamoDB never does. This copies only the named items
+    (or remembers their absence) and puts them back when the transaction fails, as
+    moto's own rollback would. Patches moto in this process; returns the undo.
+    """
+    import moto.dynamodb.models as dynamodb_models
+    from moto.dynamodb.exceptions import MockValidationException
+
+    models: Any = dynamodb_models
+    backend: Any = models.DynamoDBBackend
+    original = backend.transact_write_items
+    if getattr(original, "item_backups", False):
+        return lambda: None
+    real_copy = models.copy
+
+    class _Copy:
+        """moto's `copy` module, except that a table's "copy" is the table itself
+        (its rollback then reassigns the very same table: a no-op)."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real_copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            if isinstance(value, models.Table):
+                return value
+            return real_copy.deepcopy(value, memo)
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
+        saved = []
+        for entry in transact_items:
+            for op in entry.values():
+                table = self.tables.get(op.get("TableName"))
+                if table is None:
+                    continue
+                keys = op.get("Key")
+                if keys is None:
+                    names = (table.hash_key_attr, table.range_key_attr)
+                    put = op.get("Item", {})
+                    keys = {name: put[name] for name in names if name in put}
+                try:
+                    hash_key, range_key = self.get_keys_value(table, keys)
+                except MockValidationException:  # moto's own run refuses the key
+                    continue
+                current = table.get_item(hash_key, range_key)
+                saved.append((table, hash_key, range_key, real_copy.deepcopy(current)))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for table, hash_key, range_key, item in reversed(saved):
+                _put_back(table, hash_key, range_key, item)
+            raise
+
+    transact_write_items.item_backups = True  # type: ignore[attr-defined]
+    backend.transact_write_items = transact_write_items
+    models.copy = _Copy()
+
+    def undo() -> None:
+        backend.transact_write_items = original
+        models.copy = real_copy
+
+    return undo
+
+
+def _put_back(table: Any, hash_key: Any, range_key: Any, item: Any) -> None:
+    """An item as it was before a failed transaction (None: it did not exist)."""
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+    elif item is None:
+        table.items.get(hash_key, {}).pop(range_key, None)
+    else:
+        table.items[hash_key][range_key] = item
 
 
 def enforce_scheduler_rules() -> Callable[[], None]:

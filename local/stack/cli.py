@@ -53,6 +53,16 @@ def _rate(text: str) -> float:
     return rate
 
 
+def _positive_seconds(text: str) -> int:
+    try:
+        seconds = int(text)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds")
+    return seconds
+
+
 def _port(text: str) -> int:
     port = int(text)
     if not 0 <= port <= 65535:
@@ -160,6 +170,12 @@ def parser() -> argparse.ArgumentParser:
         help="fraction of schedule deliveries sent twice, as AWS may (e.g. 0.05)",
     )
     cli.add_argument(
+        "--rule-rate",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="fire the template's rate() rules this often instead (tests)",
+    )
+    cli.add_argument(
         "--schedule-seed",
         type=int,
         metavar="N",
@@ -207,6 +223,7 @@ def config_from(arguments: argparse.Namespace) -> StackConfig:
         schedule_delay=arguments.schedule_delay,
         schedule_duplicates=arguments.schedule_duplicates,
         schedule_seed=arguments.schedule_seed,
+        rule_rate=arguments.rule_rate,
     )
 
 

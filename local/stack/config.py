@@ -56,6 +56,8 @@ class StackConfig:
     schedule_delay: tuple[float, float] = (0.0, 0.0)
     schedule_duplicates: float = 0.0
     schedule_seed: int | None = None
+    # Every template rate() rule fires this often instead (None: its own rate).
+    rule_rate: int | None = None
 
     @property
     def public_host(self) -> str:

@@ -69,6 +69,8 @@ class Container:
     ) -> None:
         self.spec = spec
         self.number = number
+        # The invocation it runs now, if any (what `ContainerPool.running` lists).
+        self.current: Invocation | None = None
         self._console = console
         self._replies: queue.Queue[Any] = queue.Queue()
         self._reported: set[str] = set()
@@ -181,6 +183,15 @@ class Container:
             stdin.flush()
         except (BrokenPipeError, OSError):
             return Outcome.failure("Runtime.ExitError", self._exited(invocation)), False
+        self.current = invocation
+        try:
+            return self._await_reply(invocation, deadline)
+        finally:
+            self.current = None
+
+    def _await_reply(
+        self, invocation: Invocation, deadline: float
+    ) -> tuple[Outcome, bool]:
         reply = self._next_reply(deadline - time.time() + 0.25)
         if reply is None:
             self.kill()
@@ -215,6 +226,10 @@ class Container:
     @property
     def alive(self) -> bool:
         return self._process.poll() is None
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
 
     def kill(self) -> None:
         """Kill the worker and whatever it started (its own process group)."""
@@ -323,6 +338,13 @@ class ContainerPool:
         outcome, usable = container.invoke(invocation, deadline)
         self._release(container, usable)
         return outcome
+
+    def running(self) -> list[tuple[Container, Invocation]]:
+        """Each container busy with an invocation, and that invocation: a fault
+        campaign kills the worker running a given event, as a crash would."""
+        with self._condition:
+            containers = list(self._all)
+        return [(c, c.current) for c in containers if c.current is not None]
 
     def close(self) -> None:
         """Kill every container (running invocations end with an error)."""

@@ -5,11 +5,13 @@ resource and method (403 "Missing Authentication Token" when none), answers CORS
 preflights from the API's `Cors`, runs the Cognito authorizer against the local
 identity (401), builds the proxy event, invokes the function in its container, and
 maps the proxy response back (502 when the function fails or answers malformed, 504
-after the 29-second integration timeout). Gateway responses carry the API's
-`GatewayResponses` headers.
+after the 29-second integration timeout), refuses bodies over 10 MB (413) and
+throttles each method by the API's `MethodSettings` (429). Gateway responses are
+the API's `GatewayResponses`: status, headers and rendered body templates.
 
 Besides the API it serves the local identity: the JWKS at `/.well-known/jwks.json`
-(and under the issuer), OpenID discovery, and `POST /local/token`.
+(and under the issuer), OpenID discovery, and `POST /local/token`; and Swagger UI at
+`/docs` (`local.stack.docs`).
 """
 
 from __future__ import annotations
@@ -29,9 +31,12 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from local.stack.apigw import (
+    REQUEST_BODY_LIMIT,
     HttpRequest,
     HttpResponse,
     MalformedResponse,
+    Throttle,
+    error_context,
     gateway_response,
     http_response,
     preflight,
@@ -39,6 +44,7 @@ from local.stack.apigw import (
 )
 from local.stack.console import Console
 from local.stack.containers import Outcome
+from local.stack.docs import SwaggerUi
 from local.stack.identity import LocalIdentity, TokenRejected, claims_for_api_gateway
 from local.stack.lambda_service import LocalLambda
 from local.stack.routing import RouteTable
@@ -105,6 +111,7 @@ class Gateway:
         account_id: str,
         apis: list[RestApi] | None = None,
         clock: Callable[[], float] = time.time,
+        docs: SwaggerUi | None = None,
     ) -> None:
         self._lambdas = lambdas
         self._identity = identity
@@ -112,6 +119,7 @@ class Gateway:
         self._executor = executor
         self._account_id = account_id
         self._clock = clock
+        self.docs = docs or SwaggerUi()
         self.table: RouteTable[ApiRoute] = RouteTable()
         for route in routes:
             if not self.table.add(route.path, route.method, route):
@@ -122,9 +130,15 @@ class Gateway:
         all_apis = list(apis or [])
         all_apis.extend(r.api for r in routes if r.api not in all_apis)
         self._default_api = all_apis[0] if all_apis else None
+        self._throttles = {a.logical_id: Throttle(a.throttling) for a in all_apis}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            return
+        path = raw_path(scope)
+        if self.docs.owns(path) and self.table.resource(path) is None:
+            # Swagger UI (local only): before the API, unless the template routes it.
+            await self.docs(scope, receive, send)
             return
         request = Request(scope, receive)
         started = self._clock()
@@ -208,6 +222,10 @@ class Gateway:
     async def _api(self, request: Request) -> tuple[Response, str]:
         request_id = str(uuid.uuid4())
         path = raw_path(request.scope)
+        if await self._too_large(request):
+            return self._error(
+                "REQUEST_TOO_LARGE", 413, "Request Too Long", None, request_id, request
+            ), "body over 10 MB"
         resource = self.table.resource(path)
         if resource is None:
             return self._error(
@@ -216,6 +234,7 @@ class Gateway:
                 "Missing Authentication Token",
                 None,
                 request_id,
+                request,
             ), ""
         api = next(iter(self.table.targets(resource))).api
         methods = self.table.methods(resource)
@@ -235,8 +254,14 @@ class Gateway:
                 "Missing Authentication Token",
                 api,
                 request_id,
+                request,
             ), ""
         route = match.target
+        throttle = self._throttles.get(api.logical_id)
+        if throttle is not None and not throttle.allow(match.resource, request.method):
+            return self._error(
+                "THROTTLED", 429, "Too Many Requests", api, request_id, request
+            ), "throttled"
         claims: dict[str, str] | None = None
         if route.authorizer is not None:
             verdict = self._authorize(
@@ -286,10 +311,11 @@ class Gateway:
                 "Endpoint request timed out",
                 api,
                 request_id,
+                request,
             ), route.function
         if outcome.error:
             return self._error(
-                "DEFAULT_5XX", 502, "Internal server error", api, request_id
+                "DEFAULT_5XX", 502, "Internal server error", api, request_id, request
             ), f"{route.function} failed: {_failure(outcome)}"
         try:
             mapped = http_response(
@@ -302,7 +328,7 @@ class Gateway:
                 "api", f"malformed Lambda proxy response from {route.function}: {error}"
             )
             return self._error(
-                "DEFAULT_5XX", 502, "Internal server error", api, request_id
+                "DEFAULT_5XX", 502, "Internal server error", api, request_id, request
             ), route.function
         mapped.headers.append(("x-amzn-RequestId", request_id))
         return _starlette_response(mapped), route.function
@@ -327,22 +353,59 @@ class Gateway:
                 f"Authorizer {name} is not emulated locally",
                 api,
                 request_id,
+                request,
             )
         raw = (request.headers.get(authorizer.header) or "").strip()
         token = _BEARER.sub("", raw).strip()
         if not token:
-            return self._error("UNAUTHORIZED", 401, "Unauthorized", api, request_id)
+            return self._error(
+                "UNAUTHORIZED", 401, "Unauthorized", api, request_id, request
+            )
         try:
             claims = self._identity.verify(token, scopes=scopes)
         except TokenRejected as rejected:
             self._console.line("api", f"token refused: {rejected.reason}")
-            return self._error("UNAUTHORIZED", 401, rejected.message, api, request_id)
+            return self._error(
+                "UNAUTHORIZED", 401, rejected.message, api, request_id, request
+            )
         return claims_for_api_gateway(claims)
 
+    async def _too_large(self, request: Request) -> bool:
+        """Whether the body is over API Gateway's 10 MB. A declared length over
+        it is drained unkept, so a huge upload costs no memory and the client,
+        done sending, reads the 413 instead of a reset connection."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > REQUEST_BODY_LIMIT:
+            async for _ in request.stream():
+                pass
+            return True
+        return len(await request.body()) > REQUEST_BODY_LIMIT
+
     def _error(
-        self, kind: str, status: int, message: str, api: RestApi | None, request_id: str
+        self,
+        kind: str,
+        status: int,
+        message: str,
+        api: RestApi | None,
+        request_id: str,
+        request: Request | None = None,
     ) -> Response:
+        """A gateway response, its template fed what API Gateway knows of `request`."""
         api = api or self._default_api
+        context = error_context(
+            kind,
+            message,
+            request_id,
+            api=api,
+            method=request.method if request else None,
+            path=raw_path(request.scope) if request else None,
+            host=request.headers.get("host") if request else None,
+            source_ip=request.client.host if request and request.client else None,
+            user_agent=request.headers.get("user-agent") if request else None,
+            account_id=self._account_id,
+        )
         return _starlette_response(
-            gateway_response(kind, status, message, api=api, request_id=request_id)
+            gateway_response(
+                kind, status, message, api=api, request_id=request_id, context=context
+            )
         )

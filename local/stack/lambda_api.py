@@ -9,6 +9,9 @@ Functions get `AWS_ENDPOINT_URL_LAMBDA` pointing here. Implemented:
 - `POST /2014-11-13/functions/{FunctionName}/invoke-async/` (the old InvokeAsync).
 - `GET /2015-03-31/functions/` and `GET /2015-03-31/functions/{FunctionName}`
   (ListFunctions, GetFunction) with the configuration the template declares.
+- `GET /__local/invocations`, not Lambda's: the invocations running now, each with
+  its function, request id, event and the pid of the worker running it (a fault
+  campaign kills one there, as a crashed execution environment).
 
 Errors use Lambda's shapes (`x-amzn-ErrorType` and a `Type`/`Message` body), so botocore
 raises `ResourceNotFoundException` and friends as it would against AWS.
@@ -162,6 +165,9 @@ def create_lambda_app(
         }
         return Response(json.dumps(body), media_type="application/json")
 
+    async def running(request: Request) -> Response:
+        return Response(json.dumps(lambdas.running()), media_type="application/json")
+
     async def unknown(request: Request) -> Response:
         return _error(
             404,
@@ -179,6 +185,7 @@ def create_lambda_app(
             ),
             Route("/2015-03-31/functions/", list_functions, methods=["GET"]),
             Route("/2015-03-31/functions/{name}", get_function, methods=["GET"]),
+            Route("/__local/invocations", running, methods=["GET"]),
             Route(
                 "/{rest:path}",
                 unknown,

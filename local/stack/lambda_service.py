@@ -121,6 +121,19 @@ class LocalLambda:
         except RuntimeError as error:
             return Outcome.failure("Runtime.Unavailable", str(error))
 
+    def running(self) -> list[dict[str, Any]]:
+        """The invocations running now: function, request id, worker pid, event."""
+        return [
+            {
+                "function": container.spec.logical_id,
+                "functionName": container.spec.name,
+                "requestId": invocation.request_id,
+                "pid": container.pid,
+                "payload": _json_or_text(invocation.payload),
+            }
+            for container, invocation in self._pool.running()
+        ]
+
     def invoke_async(self, identifier: str, payload: str) -> str:
         """Queue an event (Lambda answers 202 at once); returns its request id."""
         spec = self.find(identifier)

@@ -313,8 +313,15 @@ class Provisioner:
     def _topic(self, logical_id: str, properties: dict[str, Any]) -> dict[str, Any]:
         assert self.resolver is not None
         name = self.resolver.names.name(logical_id)
-        arn = self.clients.client("sns").create_topic(Name=name)["TopicArn"]
-        self._record("topic", logical_id, True)
+        sns = self.clients.client("sns")
+        # CreateTopic answers an existing topic's ARN too: a restart finds it.
+        existing = {
+            topic["TopicArn"]
+            for page in sns.get_paginator("list_topics").paginate()
+            for topic in page.get("Topics", [])
+        }
+        arn = sns.create_topic(Name=name)["TopicArn"]
+        self._record("topic", logical_id, arn not in existing)
         return {"Ref": arn, "TopicArn": arn, "TopicName": name}
 
     def _schedule_group(

@@ -593,12 +593,14 @@ def template_rules(
     *,
     region: str,
     account_id: str,
+    rate_seconds: int | None = None,
 ) -> list[Schedule]:
     """EventBridge schedule rules: `Schedule` events of functions, plus resources.
 
     `functions` maps logical ids to `FunctionSpec`s; `extra_rules` are resolved
     `AWS::Events::Rule` properties with a `ScheduleExpression` (their `Targets`' `Arn`s
-    name the functions).
+    name the functions). `rate_seconds` makes every `rate()` rule fire that often
+    instead (tests: a sweep every minute is too slow to wait for); `cron()` keeps.
     """
     rules = []
     for spec in functions.values():
@@ -639,6 +641,10 @@ def template_rules(
                     account_id,
                 )
             )
+    if rate_seconds is not None:
+        for rule in rules:
+            if isinstance(rule.expression, Rate):
+                rule.expression = Rate(rate_seconds)
     return rules
 
 

@@ -246,6 +246,7 @@ class LocalStack:
                 self._event_rules(resolver),
                 region=config.region,
                 account_id=config.account_id,
+                rate_seconds=config.rule_rate,
             )
         except (TemplateError, ProvisionError, ClientError, ValueError) as error:
             raise StartupError(f"{config.template}: {error}") from None
@@ -278,6 +279,10 @@ class LocalStack:
             account_id=config.account_id,
             clients=self.clients,
             retry_delays=config.async_retry_delays,
+            # One thread per asynchronous event in flight (threads start only when
+            # needed): fewer would cap every function below --max-containers, so
+            # N one-time schedules firing at once could not run N executors at once.
+            async_workers=max(16, config.max_containers * len(self.functions)),
         )
         try:
             self.gateway = Gateway(

@@ -3,9 +3,9 @@
 A route is one `Type: Api` event of a function: a path template (`{param}`,
 `{proxy+}`), a method (or `ANY`) and the authorizer that guards it. Each API carries
 its stage, CORS settings (the quoted literals API Gateway uses, unquoted here),
-authorizers, gateway responses and binary media types. Events without `RestApiId`
-belong to SAM's implicit `ServerlessRestApi` (stage `Prod`), configured by
-`Globals.Api` alone.
+authorizers, gateway responses, binary media types and the throttling of its
+`MethodSettings`. Events without `RestApiId` belong to SAM's implicit
+`ServerlessRestApi` (stage `Prod`), configured by `Globals.Api` alone.
 """
 
 from __future__ import annotations
@@ -56,6 +56,16 @@ class GatewayResponse:
 
 
 @dataclass(frozen=True)
+class MethodThrottle:
+    """The throttling of one `MethodSettings` entry (`/*`, `*`: every path, method)."""
+
+    resource_path: str  # decoded: `/*` or `/ebay/notifications/account-deletion`
+    http_method: str  # upper case, or `*`
+    rate_limit: float  # requests per second, refilled continuously
+    burst_limit: float  # the bucket's size
+
+
+@dataclass(frozen=True)
 class RestApi:
     logical_id: str
     api_id: str
@@ -66,6 +76,7 @@ class RestApi:
     authorize_preflight: bool = True
     gateway_responses: dict[str, GatewayResponse] = field(default_factory=dict)
     binary_media_types: tuple[str, ...] = ()
+    throttling: tuple[MethodThrottle, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,40 @@ def _gateway_responses(value: dict[str, Any]) -> dict[str, GatewayResponse]:
     return responses
 
 
+# API Gateway's account-level defaults, for a setting that gives only one limit.
+ACCOUNT_RATE_LIMIT = 10000.0
+ACCOUNT_BURST_LIMIT = 5000.0
+
+
+def _throttling(settings: Any) -> tuple[MethodThrottle, ...]:
+    """The `MethodSettings` entries that throttle.
+
+    A setting's path is a slash, then the resource path with `~1` for `/`
+    (`/~1bids~1{bidId}`); `/*` is every path.
+    """
+    found = []
+    for setting in settings or ():
+        rate = setting.get("ThrottlingRateLimit")
+        burst = setting.get("ThrottlingBurstLimit")
+        if rate is None and burst is None:
+            continue
+        encoded = str(setting.get("ResourcePath", "/*"))
+        path = encoded
+        if encoded != "/*":
+            path = encoded[1:].replace("~1", "/").replace("~0", "~")
+        found.append(
+            MethodThrottle(
+                resource_path=path,
+                http_method=str(setting.get("HttpMethod", "*")).upper(),
+                rate_limit=float(rate) if rate is not None else ACCOUNT_RATE_LIMIT,
+                burst_limit=(
+                    float(burst) if burst is not None else ACCOUNT_BURST_LIMIT
+                ),
+            )
+        )
+    return tuple(found)
+
+
 def _api_properties(template: dict[str, Any], logical_id: str | None) -> dict[str, Any]:
     globals_ = (template.get("Globals") or {}).get("Api") or {}
     own: dict[str, Any] = {}
@@ -188,6 +233,7 @@ def rest_api(
         == "true",
         gateway_responses=_gateway_responses(properties.get("GatewayResponses") or {}),
         binary_media_types=binary,
+        throttling=_throttling(properties.get("MethodSettings")),
     )
 
 

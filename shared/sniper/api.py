@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import (
     APIGatewayRestResolver,
@@ -26,12 +26,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
 
 from sniper.auth import AuthenticatedUser, user_from_claims
 from sniper.errors import BadRequestError, SniperError, UnsupportedMediaTypeError
 from sniper.observability import logger
+from sniper.openapi import ErrorBody, as_answered, security_schemes
 from sniper.settings import api_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
 _THROTTLING = {
@@ -42,16 +45,23 @@ _THROTTLING = {
 UNREADABLE_BODY = "The request body is not valid UTF-8 JSON."
 
 
-class ErrorBody(BaseModel):
-    """The body of every error response."""
+class SniperResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, documenting the errors this API really sends.
 
-    statusCode: int
-    code: str
-    message: str
-    errors: list[dict[str, str]] | None = None
+    Powertools documents a 422 `HTTPValidationError` on every route with
+    validation on; this API answers invalid input with a 400 `ErrorBody` instead
+    (see `register_error_handlers`), which each route declares. The Cognito
+    scheme the routes require is named here, when a document is asked for, not
+    at every cold start.
+    """
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
+        if not kwargs.get("security_schemes"):
+            kwargs["security_schemes"] = security_schemes()
+        return as_answered(super().get_openapi_schema(**kwargs))
 
 
-def create_resolver() -> APIGatewayRestResolver:
+def create_resolver() -> SniperResolver:
     """A resolver with request validation, CORS for our origins and our errors."""
     origins = api_settings().cors_origins
     cors = CORSConfig(
@@ -60,7 +70,7 @@ def create_resolver() -> APIGatewayRestResolver:
         allow_headers=ALLOWED_HEADERS,
         max_age=600,
     )
-    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    app = SniperResolver(enable_validation=True, cors=cors)
     # Powertools runs this middleware first on every route with validation; ours
     # differs only in how it reads a body (see JsonBodyValidation).
     app._request_validation_middleware = JsonBodyValidation()  # type: ignore[no-untyped-call]
@@ -145,7 +155,9 @@ def error_response(
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
-    body = ErrorBody(statusCode=status, code=code, message=message, errors=errors)
+    body = ErrorBody.model_validate(
+        {"statusCode": status, "code": code, "message": message, "errors": errors}
+    )
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,

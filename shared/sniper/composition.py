@@ -1,32 +1,29 @@
-"""Services built from the container's settings, once per container.
+"""The eBay side that every eBay-calling function shares, built once per container.
 
-Handlers call these instead of wiring repositories themselves, so every function
-composes a service the same way and tests can build services by hand.
+The eBay client, the users' eBay links and the token provider; each function's
+services are composed in its own module (`composition_users`, `_ebay_accounts`,
+`_wishlist`, `_bids`, `_snipe`, `_notifications`, `_token_refresh`), so a function
+imports only what it calls: User Management never loads the eBay client.
+Tests can build every service by hand.
 """
 
 from __future__ import annotations
 
-from functools import cache, partial
+import sys
+from functools import cache
 
-from sniper.ebay import EbayClient, load_app_credentials
-from sniper.repositories.cognito_users import CognitoUsers
+from sniper.ebay import EbayClient
 from sniper.repositories.ebay_links import EbayLinkRepository
-from sniper.repositories.oauth_states import OAuthStateRepository
-from sniper.repositories.partitions import UserPartition
-from sniper.repositories.users import UsersRepository
-from sniper.services.account_deletion import AccountDeletionService
-from sniper.services.bid_cancellation import BidCanceller
-from sniper.services.ebay_accounts import EbayAccountService
 from sniper.services.ebay_tokens import UserTokenProvider
-from sniper.services.users import UserService
-from sniper.services.wishlist import WishlistService
-from sniper.settings import (
-    table_names,
-    token_key_id,
-    tombstone_seconds,
-    user_pool_id,
-)
+from sniper.settings import table_names, token_key_id
 from sniper.token_cipher import TokenCipher
+
+# Split out of this module; `reset()` still forgets what they built.
+_SPLIT_OUT = (
+    "sniper.composition_users",
+    "sniper.composition_ebay_accounts",
+    "sniper.composition_wishlist",
+)
 
 
 @cache
@@ -45,66 +42,12 @@ def user_tokens() -> UserTokenProvider:
     return UserTokenProvider(ebay_links(), TokenCipher(token_key_id()), ebay_client())
 
 
-@cache
-def user_service() -> UserService:
-    tables = table_names()
-    return UserService(
-        users=UsersRepository(tables.users),
-        erasers=[
-            ebay_links(),
-            UserPartition(tables.bids, ("userId", "sk")),
-            UserPartition(tables.bid_history, ("userId", "historyKey")),
-        ],
-        identities=CognitoUsers(user_pool_id),
-        bids=_bid_canceller(),
-        tombstone_seconds=tombstone_seconds(),
-    )
-
-
-@cache
-def ebay_account_service() -> EbayAccountService:
-    return EbayAccountService(
-        links=ebay_links(),
-        states=OAuthStateRepository(table_names().users),
-        cipher=TokenCipher(token_key_id()),
-        ebay=ebay_client(),
-        bids=_bid_canceller(),
-    )
-
-
-@cache
-def wishlist_service() -> WishlistService:
-    return WishlistService(user_tokens(), ebay_client())
-
-
-@cache
-def account_deletion_service() -> AccountDeletionService:
-    """eBay's account deletion notices; the keyset secret is read on each use
-    (Parameters caches it five minutes), so a rotated token is picked up."""
-    client = ebay_client()
-    return AccountDeletionService(
-        links=ebay_links(),
-        ebay=client,
-        credentials=partial(load_app_credentials, client.settings.secret_arn),
-        bids=_bid_canceller(),
-    )
-
-
-def _bid_canceller() -> BidCanceller:
-    from sniper import composition_bids
-
-    return composition_bids.bid_canceller()
-
-
 def reset() -> None:
-    """Forget every built service; tests rebuild them against a fresh mock."""
-    for builder in (
-        ebay_client,
-        ebay_links,
-        user_tokens,
-        user_service,
-        ebay_account_service,
-        wishlist_service,
-        account_deletion_service,
-    ):
+    """Forget every built service, here and in the function modules split out of
+    this one that are loaded; tests rebuild them against a fresh mock."""
+    for builder in (ebay_client, ebay_links, user_tokens):
         builder.cache_clear()
+    for name in _SPLIT_OUT:
+        module = sys.modules.get(name)
+        if module is not None:
+            module.reset()

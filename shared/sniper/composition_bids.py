@@ -1,27 +1,30 @@
 """Bid repositories and services, built once per container on first use.
 
 Apart from `sniper.composition` so the bid functions do not import the eBay client
-to read their own tables; tests call `reset()` beside `composition.reset()`.
+to read their own tables. Each builder imports its own parts, so importing this
+module loads none of them: a function loads the bid modules it builds (Bid History
+neither the bid repository nor the scheduler), and User Management and eBay OAuth,
+which cancel bids only on rare routes, none until they do (`DeferredBidCanceller`).
+Tests call `reset()` beside `composition.reset()`.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sniper.notify import LambdaNotifier
-from sniper.pagination import CursorCodec, secret_key
-from sniper.repositories.bid_history import BidHistoryRepository
-from sniper.repositories.bids import BidRepository
-from sniper.services.bid_cancellation import BidCanceller
-from sniper.services.bid_history import BidHistoryService
 from sniper.settings import MissingSettingError, table_names
-from sniper.snipe.scheduling import SnipeScheduler
-from sniper.snipe.timing import snipe_timing
 
-if TYPE_CHECKING:  # Bid Management's service pulls in the eBay client
+if TYPE_CHECKING:
+    from sniper.pagination import CursorCodec
+    from sniper.repositories.bid_history import BidHistoryRepository
+    from sniper.repositories.bids import BidRepository
+    from sniper.services.bid_cancellation import BidCanceller
+    from sniper.services.bid_history import BidHistoryService
     from sniper.services.bids import BidService
+    from sniper.snipe.scheduling import SnipeScheduler
 
 CURSOR_SECRET_VARIABLE = "CURSOR_SECRET_ARN"  # noqa: S105 - a variable name
 
@@ -38,29 +41,50 @@ def cursor_secret_arn() -> str:
 
 @cache
 def bid_history_repository() -> BidHistoryRepository:
+    from sniper.repositories.bid_history import BidHistoryRepository
+
     return BidHistoryRepository(table_names().bid_history)
 
 
 @cache
 def bid_repository() -> BidRepository:
+    from sniper.repositories.bids import BidRepository
+
     return BidRepository(table_names().bids, bid_history_repository())
 
 
 @cache
 def cursor_codec() -> CursorCodec:
     """The secret itself is read when a cursor is first signed or checked."""
+    from sniper.pagination import CursorCodec, secret_key
+
     return CursorCodec(secret_key(cursor_secret_arn()))
 
 
 @cache
 def snipe_scheduler() -> SnipeScheduler:
+    from sniper.snipe.scheduling import SnipeScheduler
+    from sniper.snipe.timing import snipe_timing
+
     return SnipeScheduler(snipe_timing())
 
 
 @cache
 def bid_canceller() -> BidCanceller:
     """Cancels bids (and their schedules); tells users when the system did."""
+    from sniper.notify import LambdaNotifier
+    from sniper.services.bid_cancellation import BidCanceller
+
     return BidCanceller(bid_repository(), snipe_scheduler(), LambdaNotifier())
+
+
+class DeferredBidCanceller:
+    """`bid_canceller()`, built on the first cancellation: for functions that
+    cancel bids only on rare routes (deleting an account, unlinking eBay), so
+    their cold starts skip the bid modules."""
+
+    def cancel_all(self, user_id: str, reason: str, *, notify: bool = False) -> int:
+        return bid_canceller().cancel_all(user_id, reason, notify=notify)
 
 
 @cache
@@ -69,6 +93,7 @@ def bid_service() -> BidService:
     from sniper import composition
     from sniper.repositories.users import UsersRepository
     from sniper.services.bids import BidService
+    from sniper.snipe.timing import snipe_timing
 
     return BidService(
         bids=bid_repository(),
@@ -83,6 +108,8 @@ def bid_service() -> BidService:
 
 @cache
 def bid_history_service() -> BidHistoryService:
+    from sniper.services.bid_history import BidHistoryService
+
     return BidHistoryService(bid_history_repository(), cursor_codec())
 
 
@@ -98,4 +125,6 @@ def reset() -> None:
         bid_service,
     ):
         builder.cache_clear()
-    snipe_timing.cache_clear()
+    timing = sys.modules.get("sniper.snipe.timing")
+    if timing is not None:
+        timing.snipe_timing.cache_clear()

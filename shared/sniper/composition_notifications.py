@@ -2,24 +2,29 @@
 
 Apart from `sniper.composition` so the notifier imports neither the eBay client nor
 KMS; nothing here reads a secret or calls AWS when built, except the idempotency
-store's client, created (without a call) on the first invocation. Tests call
-`reset()` beside `composition.reset()`.
+store's client, created (without a call) on the first invocation. postmarker is
+imported with the sender, on the first send (in Lambda the function's Tracer has
+imported requests, which it sends with, to patch it). Tests call `reset()` beside
+`composition.reset()`.
 """
 
 from __future__ import annotations
 
 import os
 from functools import cache
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from sniper import aws
-from sniper.email.postmark import PostmarkSender, PostmarkSettings
 from sniper.repositories.bid_history import BidHistoryRepository
 from sniper.repositories.bids import BidRepository
 from sniper.repositories.users import UsersRepository
 from sniper.services.notifications import IdempotentNotifier, NotificationService
 from sniper.settings import MissingSettingError, table_names
+
+if TYPE_CHECKING:
+    from sniper.email.postmark import PostmarkSender
 
 IDEMPOTENCY_TABLE_VARIABLE = "IDEMPOTENCY_TABLE"
 
@@ -34,6 +39,8 @@ def idempotency_table() -> str:
 @cache
 def email_sender() -> PostmarkSender:
     """The token is read on the first send, through Parameters' cache."""
+    from sniper.email.postmark import PostmarkSender, PostmarkSettings
+
     return PostmarkSender(PostmarkSettings.from_environ())
 
 

@@ -1,5 +1,6 @@
-"""The Bid Executor's service and its idempotency, built once per container on
-first use (importing the handler needs neither AWS nor an environment variable).
+"""The Bid Executor's service, its idempotency and the sweeper, built once per
+container on first use (importing the handler needs neither AWS nor an environment
+variable).
 
 Tests call `reset()` beside `composition.reset()` and `composition_bids.reset()`.
 """
@@ -25,11 +26,15 @@ from sniper.notify import LambdaNotifier
 from sniper.settings import MissingSettingError
 from sniper.snipe.executor import SnipeExecutor
 from sniper.snipe.scheduling import SnipeScheduler
+from sniper.snipe.sweeper import LambdaExecutions, Sweeper, SweepSettings
 from sniper.snipe.timing import snipe_timing
 
 IDEMPOTENCY_VARIABLE = "IDEMPOTENCY_TABLE"
-# One run per schedule: a snipe, or the n-th outcome check, of one bid.
-IDEMPOTENCY_KEY = "[bidId, kind, attempt]"
+# One run per schedule: a snipe, or the n-th outcome check, of one bid; a run the
+# sweeper starts adds the version its repair wrote (`repair`), so a dead run's
+# record cannot block it. Without `repair` the key is the list it always was, so
+# records written before the sweeper existed still match.
+IDEMPOTENCY_KEY = "[bidId, kind, attempt, repair] | [?@ != `null`]"
 # Longer than Lambda's async retries and Scheduler's delivery window; after it the
 # conditional claim alone still refuses a second snipe.
 IDEMPOTENCY_SECONDS = 86_400
@@ -52,6 +57,19 @@ def snipe_executor() -> SnipeExecutor:
         schedules=SnipeScheduler(timing),
         notifier=LambdaNotifier(),
         timing=timing,
+    )
+
+
+@cache
+def sweeper() -> Sweeper:
+    timing = snipe_timing()
+    return Sweeper(
+        bids=composition_bids.bid_repository(),
+        schedules=SnipeScheduler(timing),
+        executions=LambdaExecutions(),
+        notifier=LambdaNotifier(),
+        timing=timing,
+        settings=SweepSettings.from_environ(),
     )
 
 
@@ -85,5 +103,5 @@ def execute_once() -> Callable[..., BidExecutionResult]:
 
 def reset() -> None:
     """Forget every built object; tests rebuild them against a fresh mock."""
-    for builder in (snipe_executor, idempotency_config, execute_once):
+    for builder in (snipe_executor, sweeper, idempotency_config, execute_once):
         builder.cache_clear()

@@ -52,7 +52,11 @@ def test_profile_without_a_token_is_401_with_the_gateway_cors_header(
     response = httpx.get(f"{stack.api}/users/profile")
 
     assert response.status_code == 401
-    assert response.json() == {"message": "Unauthorized"}
+    assert response.json() == {
+        "statusCode": 401,
+        "code": "UNAUTHORIZED",
+        "message": "Unauthorized",
+    }
     assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
     assert response.headers["x-amzn-errortype"] == "UnauthorizedException"
 
@@ -74,7 +78,7 @@ def test_expired_token_is_401(stack: RunningStack) -> None:
     response = httpx.get(f"{stack.api}/users/profile", headers=bearer(token))
 
     assert response.status_code == 401
-    assert response.json() == {"message": "The incoming token has expired"}
+    assert response.json()["message"] == "The incoming token has expired"
 
 
 @pytest.mark.parametrize(
@@ -170,13 +174,15 @@ def test_cors_preflight_is_answered_from_the_template(stack: RunningStack) -> No
     assert response.headers["access-control-max-age"] == "600"
 
 
-def test_unknown_path_and_undeclared_method_are_403(stack: RunningStack) -> None:
+def test_unknown_path_and_undeclared_method_are_404(stack: RunningStack) -> None:
+    # API Gateway's 403 "Missing Authentication Token", as the template's
+    # MISSING_AUTHENTICATION_TOKEN gateway response restates it.
     unknown = httpx.get(f"{stack.api}/nothing/here")
     wrong_method = httpx.post(f"{stack.api}/health")
 
     for response in (unknown, wrong_method):
-        assert response.status_code == 403
-        assert response.json() == {"message": "Missing Authentication Token"}
+        assert response.status_code == 404
+        assert response.json()["code"] == "ROUTE_NOT_FOUND"
 
 
 def test_jwks_is_published(stack: RunningStack) -> None:
@@ -285,5 +291,5 @@ def test_failing_or_malformed_function_is_502(stack: RunningStack, path: str) ->
     response = httpx.get(f"{stack.api}/probe/{path}", headers=bearer(stack.token()))
 
     assert response.status_code == 502
-    assert response.json() == {"message": "Internal server error"}
+    assert response.json()["code"] == "GATEWAY_ERROR"
     assert response.headers["access-control-allow-origin"] == "http://localhost:3000"

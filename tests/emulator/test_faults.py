@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import httpx
 import pytest
+
+from local.ebay_emulator import ManualClock
 
 from .driver import EbayDriver, trading_error_code, xml_root, xml_text
 from .openapi_schemas import validate_errors
@@ -210,3 +213,123 @@ def test_a_nonsensical_fault_is_refused(
     ebay: EbayDriver, spec: dict[str, object]
 ) -> None:
     assert ebay.admin("POST", "/faults", json=spec).status_code == 400
+
+
+def test_a_dropped_connection_fails_the_call_and_places_nothing(
+    ebay: EbayDriver,
+) -> None:
+    listing = ebay.listing(startPrice=1_000)
+    token = ebay.user_token("sniper")
+    ebay.add_fault(kind="drop", pathPrefix="/buy/offer/", method="POST")
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        ebay.bid(token, listing["restfulItemId"], "15.00")
+
+    assert ebay.read_listing(listing["itemId"])["bidCount"] == 0
+    assert ebay.bid(token, listing["restfulItemId"], "15.00").status_code == 200
+    journal = ebay.admin("GET", "/requests").json()
+    assert [(e["fault"], e["status"]) for e in journal[-2:]] == [
+        ("drop", None),
+        (None, 200),
+    ]
+
+
+def test_a_processed_drop_places_the_bid_but_loses_the_answer(
+    ebay: EbayDriver,
+) -> None:
+    listing = ebay.listing(startPrice=1_000)
+    token = ebay.user_token("sniper")
+    ebay.add_fault(kind="drop", processed=True, pathPrefix="/buy/offer/")
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        ebay.bid(token, listing["restfulItemId"], "15.00")
+
+    assert ebay.read_listing(listing["itemId"])["leader"] == "sniper"
+    assert ebay.bidding(token, listing["restfulItemId"]).status_code == 200
+
+
+def test_a_dropped_connection_leaves_no_error_in_the_servers_log(
+    ebay: EbayDriver, caplog: pytest.LogCaptureFixture
+) -> None:
+    listing = ebay.listing(startPrice=1_000)
+    token = ebay.app_token()
+    ebay.add_fault(kind="drop", pathPrefix="/buy/browse/")
+    server_log = logging.getLogger("uvicorn.error")  # it does not propagate
+    server_log.addHandler(caplog.handler)
+    try:
+        with pytest.raises(httpx.RemoteProtocolError):
+            ebay.browse_legacy(token, listing["itemId"])
+        time.sleep(0.2)
+    finally:
+        server_log.removeHandler(caplog.handler)
+
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+def test_an_expired_token_is_refused_and_its_refresh_token_still_works(
+    ebay: EbayDriver,
+) -> None:
+    listing = ebay.listing(startPrice=1_000)
+    tokens = ebay.user_tokens("sniper")
+    token = tokens["access_token"]
+    ebay.add_fault(kind="expire_token", pathPrefix="/buy/offer/", method="POST")
+
+    refused = ebay.bid(token, listing["restfulItemId"], "15.00")
+    still_refused = ebay.bidding(token, listing["restfulItemId"])
+    refreshed = ebay.token_request(
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    )
+    fresh = refreshed.json()["access_token"]
+
+    assert refused.status_code == 401
+    assert refused.json()["errors"][0]["errorId"] == 1001
+    assert still_refused.status_code == 401
+    assert ebay.read_listing(listing["itemId"])["bidCount"] == 0
+    assert ebay.bid(fresh, listing["restfulItemId"], "15.00").status_code == 200
+
+
+def test_a_fault_window_applies_only_within_it_and_then_goes(
+    ebay: EbayDriver, clock: ManualClock
+) -> None:
+    listing = ebay.listing(startPrice=1_000)
+    token = ebay.app_token()
+    now = clock.now()
+    fault = ebay.add_fault(
+        kind="status",
+        status=503,
+        pathPrefix="/buy/browse/",
+        activeFrom=now + 10,
+        activeUntil=now + 20,
+    )
+
+    def status() -> int:
+        return ebay.browse_legacy(token, listing["itemId"]).status_code
+
+    before = status()
+    clock.advance(10)
+    during = [status(), status()]
+    clock.advance(10)
+    after = status()
+
+    assert (fault["remaining"], before, during, after) == (None, 200, [503, 503], 200)
+    assert ebay.admin("GET", "/faults").json() == []
+
+
+def test_a_fault_window_takes_iso_instants_and_must_be_a_window(
+    ebay: EbayDriver,
+) -> None:
+    made = ebay.add_fault(
+        kind="status",
+        count=2,
+        activeFrom="2026-01-01T00:00:10Z",
+        activeUntil="2026-01-01T00:00:20Z",
+    )
+    backwards = ebay.admin(
+        "POST",
+        "/faults",
+        json={"kind": "status", "activeFrom": 20.0, "activeUntil": 10.0},
+    )
+
+    assert (made["activeFrom"], made["activeUntil"]) == (1767225610.0, 1767225620.0)
+    assert made["remaining"] == 2
+    assert backwards.status_code == 400

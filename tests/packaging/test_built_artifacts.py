@@ -1,8 +1,12 @@
 """`sam build` output imports on its own, as Lambda would load it.
 
 Each handler is imported in a fresh interpreter with `-S` (no site-packages) and a
-PYTHONPATH of only the built function and layer folders, so a module missing from
-the layer or a dependency missing from its requirements fails here, not in AWS.
+PYTHONPATH of only the built function and layer folders, and last, as in Lambda,
+the runtime's own AWS SDK (boto3 and its dependencies, which the layer leaves to
+the runtime: `lambda_runtime.runtime_site_packages`, the venv's copies). So a
+module missing from the layer or a dependency missing from its requirements fails
+here, not in AWS; so does a layer that ships any part of the runtime's SDK, or
+grows past what Lambda unpacks quickly.
 """
 
 from __future__ import annotations
@@ -11,14 +15,26 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from local.template.loader import load_template, resources_of_type
+from tests.packaging.lambda_runtime import (
+    excluded_packages,
+    runtime_provided,
+    runtime_site_packages,
+    top_level_names,
+)
 from tests.support.handlers import ROOT
 
 pytestmark = pytest.mark.slow
+
+# The dependency layer's size, unpacked and as `sam deploy` zips it (deflate):
+# boto3 and botocore alone were 36 MB of it (28 MB of botocore's JSON models).
+LAYER_UNZIPPED_MAX_BYTES = 45_000_000
+LAYER_ZIPPED_MAX_BYTES = 15_000_000
 
 
 def system_python() -> str:
@@ -58,6 +74,12 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+@pytest.fixture(scope="module")
+def runtime_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The runtime's boto3 and its dependencies, as /var/lang's site-packages."""
+    return runtime_site_packages(tmp_path_factory.mktemp("var-lang-site-packages"))
+
+
 FUNCTIONS = sorted(
     resources_of_type(
         load_template(ROOT / "template.yaml"), "AWS::Serverless::Function"
@@ -72,7 +94,7 @@ LAYERS = sorted(
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_handler_imports_from_built_artifacts_alone(
-    build_dir: Path, function: str, tmp_path: Path
+    build_dir: Path, runtime_sdk: Path, function: str, tmp_path: Path
 ) -> None:
     handler = load_template(ROOT / "template.yaml")["Resources"][function][
         "Properties"
@@ -81,6 +103,7 @@ def test_handler_imports_from_built_artifacts_alone(
     python_path = [str(build_dir / function)] + [
         str(build_dir / layer / "python") for layer in LAYERS
     ]
+    python_path.append(str(runtime_sdk))  # after the layers, as in Lambda
     root = str(ROOT)
     code = (
         "import sys, importlib\n"
@@ -111,3 +134,28 @@ def test_layers_hold_the_package_where_lambda_mounts_it(build_dir: Path) -> None
     assert (build_dir / "SharedLayer" / "python" / "sniper" / "__init__.py").exists()
     assert (build_dir / "DependenciesLayer" / "python" / "pydantic").is_dir()
     assert not (build_dir / "SharedLayer" / "python" / "python").exists()
+
+
+def test_the_dependency_layer_leaves_the_sdk_to_the_runtime(build_dir: Path) -> None:
+    """Not one module of boto3's closure (nor of an unused package) in the layer:
+    one of them would mix our versions with the runtime's."""
+    layer = build_dir / "DependenciesLayer" / "python"
+    shipped = {path.name.removesuffix(".py") for path in layer.iterdir()}
+    for name in excluded_packages():
+        assert not top_level_names(name) & shipped, name
+    assert "boto3" in runtime_provided()
+    assert (layer / "aws_lambda_powertools").is_dir()
+
+
+def test_the_dependency_layer_stays_small(build_dir: Path, tmp_path: Path) -> None:
+    layer = build_dir / "DependenciesLayer" / "python"
+    files = [path for path in layer.rglob("*") if path.is_file()]
+    unzipped = sum(path.stat().st_size for path in files)
+    archive = tmp_path / "layer.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path in files:
+            zipped.write(path, Path("python") / path.relative_to(layer))
+
+    assert unzipped <= LAYER_UNZIPPED_MAX_BYTES, f"{unzipped / 1e6:.1f} MB unzipped"
+    zipped_size = archive.stat().st_size
+    assert zipped_size <= LAYER_ZIPPED_MAX_BYTES, f"{zipped_size / 1e6:.1f} MB zipped"

@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from local.template.loader import load_template, resources_of_type
+from tests.packaging.lambda_runtime import lambda_environment
 from tests.support.handlers import ROOT
 
 TEMPLATE = load_template(ROOT / "template.yaml")
@@ -68,3 +69,65 @@ def test_handler_imports_bare_and_its_document_has_the_template_routes(
         (method, path) for method, path in json.loads(result.stdout.splitlines()[-1])
     }
     assert declared_routes(properties) <= documented
+
+
+# What each function's cold start must not load: a library or module it never
+# calls. Powertools' Tracer() would patch (so import) every library X-Ray knows;
+# the composition modules would pull in the eBay client or the bid modules.
+NEVER_LOADED = ("sqlite3", "pymongo", "sqlalchemy")
+NOT_LOADED_BY = {
+    "UserManagementFunction": (
+        "httpx",
+        "requests",
+        "cryptography",
+        "sniper.ebay",
+        "sniper.composition",
+        "sniper.repositories.bids",
+        "sniper.repositories.ebay_links",
+        "sniper.services.bid_cancellation",
+        "sniper.snipe.scheduling",
+        "sniper.notify",
+    ),
+    "BidHistoryFunction": (
+        "httpx",
+        "requests",
+        "sniper.ebay",
+        "sniper.composition",
+        "sniper.snipe.scheduling",
+        "sniper.notify",
+    ),
+    "EbayOAuthFunction": ("requests", "sniper.services.bid_cancellation"),
+    "WishlistSyncFunction": ("requests", "sniper.repositories.bids"),
+    "BidManagementFunction": ("requests",),
+    "BidExecutorFunction": ("requests",),
+    "TokenRefreshFunction": ("requests",),
+    "NotificationHandlerFunction": ("httpx", "sniper.ebay"),
+}
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_a_cold_start_loads_only_what_the_function_calls(logical_id: str) -> None:
+    """Imported with Lambda's environment, so the Tracer patches as in Lambda."""
+    properties = FUNCTIONS[logical_id]
+    code_dir = ROOT / str(properties["CodeUri"])
+    environment = lambda_environment(logical_id, [code_dir, ROOT / "shared"], code_dir)
+    environment["PATH"] = os.environ.get("PATH", "")
+    unwanted = (*NEVER_LOADED, *NOT_LOADED_BY[logical_id])
+    script = (
+        "import sys, app\n"
+        f"unwanted = {unwanted!r}\n"
+        "print(sorted(m for m in sys.modules"
+        " if any(m == u or m.startswith(u + '.') for u in unwanted)))\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=code_dir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

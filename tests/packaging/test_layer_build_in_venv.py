@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.packaging.lambda_runtime import runtime_site_packages
 from tests.support.handlers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -63,12 +64,19 @@ def layer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_layer_builds_in_an_activated_venv_and_imports_alone(
     layer_dir: Path, tmp_path: Path
 ) -> None:
+    """Alone but for the runtime's SDK, which the layer leaves to Lambda."""
     assert (layer_dir / "pydantic").is_dir()
     assert not (layer_dir / ".lock").exists(), "uv's lock file is not for the layer"
+    assert not (layer_dir / "botocore").exists(), "botocore is the runtime's"
+    runtime_sdk = runtime_site_packages(tmp_path / "var-lang-site-packages")
+    code = "import pydantic, pydantic_core, aws_lambda_powertools, boto3, httpx"
     result = subprocess.run(
-        [sys.executable, "-S", "-c", "import pydantic, pydantic_core, boto3"],
+        [sys.executable, "-S", "-c", code],
         cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(layer_dir)},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": os.pathsep.join([str(layer_dir), str(runtime_sdk)]),
+        },
         capture_output=True,
         text=True,
         timeout=120,

@@ -362,6 +362,27 @@ async def issue_tokens(request: Request) -> Response:
 
 
 @admin_errors
+async def issued_secrets(request: Request) -> Response:
+    """Every code and token issued so far, by kind: leak tests search for them.
+
+    Only an emulator can tell this; a test that greps logs for secrets it cannot
+    name proves nothing.
+    """
+    state = emulator(request)
+    with state.lock:
+        tokens = state.tokens
+        return JSONResponse(
+            {
+                "codes": sorted(tokens.codes),
+                "tokens": [
+                    {"kind": token.kind.value, "value": token.value}
+                    for token in tokens.tokens.values()
+                ],
+            }
+        )
+
+
+@admin_errors
 async def list_apps(request: Request) -> Response:
     state = emulator(request)
     with state.lock:
@@ -401,6 +422,15 @@ async def add_fault(request: Request) -> Response:
     remaining = (
         spec.count if spec.count is not None else (None if spec.rate is not None else 1)
     )
+    window = [
+        parse_timestamp(moment) if isinstance(moment, str) else moment
+        for moment in (spec.active_from, spec.active_until)
+    ]
+    if any(moment is not None and not math.isfinite(moment) for moment in window):
+        raise AdminError(400, "activeFrom and activeUntil must be finite instants")
+    # A window alone (no count, no rate) lasts as long as the window.
+    if spec.count is None and spec.rate is None and window[1] is not None:
+        remaining = None
     with state.lock:
         fault = Fault(
             fault_id=state.faults.next_id(),
@@ -415,6 +445,8 @@ async def add_fault(request: Request) -> Response:
             retry_after=spec.retry_after,
             hold_seconds=spec.hold_seconds,
             processed=spec.processed,
+            active_from=window[0],
+            active_until=window[1],
         )
         state.faults.add(fault)
         return JSONResponse(fault.to_json(), status_code=201)
@@ -464,6 +496,7 @@ ROUTES = [
     Route("/__admin/users/{username}/watchlist", watch, methods=["POST"]),
     Route("/__admin/users/{username}/watchlist/{item_id}", unwatch, methods=["DELETE"]),
     Route("/__admin/users/{username}/tokens", issue_tokens, methods=["POST"]),
+    Route("/__admin/oauth/issued", issued_secrets, methods=["GET"]),
     Route("/__admin/oauth/apps", list_apps, methods=["GET"]),
     Route("/__admin/oauth/apps", register_app, methods=["POST"]),
     Route("/__admin/faults", list_faults, methods=["GET"]),

@@ -125,6 +125,9 @@ class NewFault(AdminModel):
     retry_after: int = Field(default=1, ge=0)
     hold_seconds: float = Field(default=120.0, ge=0)
     processed: bool = False
+    # The rule's window on the emulator's clock: Unix seconds or ISO 8601.
+    active_from: float | str | None = None
+    active_until: float | str | None = None
 
 
 class ClockChange(AdminModel):

@@ -132,6 +132,11 @@ class EbayTransport:
         second, so intersecting the intervals of several answers pins the offset
         to much better than a second. If the new interval misses the old one
         (a clock was stepped), the old evidence is dropped.
+
+        While the evidence allows clocks that agree, they are taken to agree: both
+        sides run NTP, so a zero offset is far likelier than the interval's middle,
+        which is up to half a second off (measured: p99 clock error 260 ms with the
+        middle, 1 ms with this rule; docs/benchmarks.md).
         """
         low, high = server_time - received_at, server_time + 1 - sent_at
         if self._offset_bounds is not None:
@@ -139,6 +144,8 @@ class EbayTransport:
             if max(low, known_low) < min(high, known_high):
                 low, high = max(low, known_low), min(high, known_high)
         self._offset_bounds = (low, high)
+        if low <= 0.0 <= high:
+            return 0.0
         return (low + high) / 2
 
 

@@ -45,6 +45,9 @@ class HistoryAction(StrEnum):
     WIN = "WIN"
     LOSE = "LOSE"
     FAIL = "FAIL"
+    # The sweeper put right what had gone wrong (a lost schedule, a dead executor,
+    # an outcome never checked); `details` say which repair and why.
+    REPAIR = "REPAIR"
 
 
 EbayItemId = Annotated[

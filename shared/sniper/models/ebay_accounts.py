@@ -18,8 +18,15 @@ class OAuthCallbackRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    code: str = Field(min_length=1, max_length=2048)
-    state: str = Field(min_length=16, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")
+    code: str = Field(
+        min_length=1, max_length=2048, description="`code` of eBay's redirect"
+    )
+    state: str = Field(
+        min_length=16,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="`state` of eBay's redirect, as GET /ebay/auth/url gave it",
+    )
 
 
 class EbayAccountStatus(BaseModel):

@@ -4,6 +4,7 @@ it tells the Notification Handler."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +32,15 @@ class BidExecutionEvent(BaseModel):
     auctionEndTime: int | None = Field(default=None, description="Unix seconds")
     maxBidAmount: int | None = Field(
         default=None, description="cents, at scheduling (the stored bid decides)"
+    )
+    repair: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "set by the sweeper: the bid's version its repair wrote, so the run has "
+            "an idempotency record of its own (a dead run's record may still block "
+            "the schedule's)"
+        ),
     )
 
 
@@ -79,3 +89,33 @@ class RelinkReminderEvent(BaseModel):
     kind: NotificationKind = NotificationKind.RELINK_REMINDER
     userId: str = Field(min_length=1, max_length=128)
     refreshTokenExpiresAt: int = Field(description="Unix seconds")
+
+
+class Repair(StrEnum):
+    """What the sweeper did for a bid something had left behind (the `repair`
+    dimension of the `SweeperRepair` metric, and of the REPAIR history entry)."""
+
+    SCHEDULE_RECREATED = "schedule_recreated"
+    SNIPE_RUN_NOW = "snipe_run_now"
+    STALE_CLAIM_RERUN = "stale_claim_rerun"
+    STALE_CLAIM_RECONCILED = "stale_claim_reconciled"
+    OUTCOME_CHECKED = "outcome_checked"
+    FAILED = "failed"
+
+
+def is_sweep(event: Any) -> bool:
+    """Whether the Bid Executor was woken by the sweep rule (`{"sweep": true}`)
+    rather than by a bid's schedule."""
+    return isinstance(event, dict) and event.get("sweep") is True
+
+
+class SweepResult(BaseModel):
+    """What one sweep looked at and put right."""
+
+    examined: int = Field(description="bids in flight read")
+    repairs: dict[Repair, int] = Field(default_factory=dict)
+    errors: int = Field(default=0, description="bids whose repair raised")
+    complete: bool = Field(
+        default=True,
+        description="false when the run stopped at its time or size bound",
+    )

@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationError,
 )
@@ -52,9 +53,18 @@ Email = Annotated[
     StringConstraints(strip_whitespace=True, max_length=254, pattern=EMAIL_PATTERN),
     AfterValidator(_check_visible),
 ]
-Timezone = Annotated[str, AfterValidator(_check_timezone)]
+Timezone = Annotated[
+    str,
+    AfterValidator(_check_timezone),
+    Field(description="IANA time zone for dates in emails", examples=["Europe/Berlin"]),
+]
 SnipeLeadSeconds = Annotated[
-    int, Field(ge=MIN_SNIPE_LEAD_SECONDS, le=MAX_SNIPE_LEAD_SECONDS)
+    int,
+    Field(
+        ge=MIN_SNIPE_LEAD_SECONDS,
+        le=MAX_SNIPE_LEAD_SECONDS,
+        description="seconds before the end a new bid goes out, unless it says",
+    ),
 ]
 
 
@@ -63,9 +73,11 @@ class UserPreferences(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    emailNotifications: bool = True
-    bidWinNotifications: bool = True
-    bidLossNotifications: bool = True
+    emailNotifications: bool = Field(
+        default=True, description="the master switch: no email at all when false"
+    )
+    bidWinNotifications: bool = Field(default=True, description="email a won bid")
+    bidLossNotifications: bool = Field(default=True, description="email a lost bid")
     timezone: Timezone = "UTC"
     defaultSnipeLeadSeconds: SnipeLeadSeconds = DEFAULT_SNIPE_LEAD_SECONDS
 
@@ -95,11 +107,15 @@ class PreferencesUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    emailNotifications: bool | None = None
-    bidWinNotifications: bool | None = None
-    bidLossNotifications: bool | None = None
+    # Strict: `0` or "yes" for a switch is a client bug worth refusing (a request
+    # body; stored preferences are read tolerantly by `Preferences`).
+    emailNotifications: StrictBool | None = None
+    bidWinNotifications: StrictBool | None = None
+    bidLossNotifications: StrictBool | None = None
     timezone: Timezone | None = None
-    defaultSnipeLeadSeconds: SnipeLeadSeconds | None = None
+    defaultSnipeLeadSeconds: Annotated[SnipeLeadSeconds, Field(strict=True)] | None = (
+        None
+    )
 
     def changes(self) -> dict[str, object]:
         """Only the fields the caller set to a value."""

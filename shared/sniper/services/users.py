@@ -101,10 +101,19 @@ class UserService:
     def update_preferences(
         self, caller: AuthenticatedUser, update: PreferencesUpdate
     ) -> UserProfileResponse:
-        self._profile_of(caller)
+        """Set the fields sent: one conditional UpdateItem when the profile exists
+        (it answers the whole profile); created from the token's claims first
+        when it does not."""
         if not update.changes():
             return self.get_profile(caller)
-        return to_response(self._set_preferences(caller, update))
+        try:
+            profile = self.users.update_preferences(
+                caller.user_id, update.changes(), self._now()
+            )
+        except ProfileMissing:
+            self._profile_of(caller)
+            return to_response(self._set_preferences(caller, update))
+        return to_response(self._verify_if_vouched(caller, profile))
 
     def delete_account(self, caller: AuthenticatedUser) -> None:
         """Erase every item the caller owns; safe to repeat after a partial failure.

@@ -86,6 +86,10 @@ RELINK = (
 TOO_LATE = (
     "The sniper was woken too late to bid before the auction ended; no bid was placed."
 )
+HELD_UP = (
+    "The sniper was held up until too late to bid before the auction ended; no bid "
+    "was placed."
+)
 ITEM_GONE = (
     "eBay no longer lists this auction (it ended early or was removed); no bid was "
     "placed."
@@ -383,7 +387,8 @@ class SnipeExecutor:
                 sleep=self.sleep,
             )
         except EbayItemNotFound:
-            raise _Stop(self._finish(bid, BidStatus.FAILED, reason=ITEM_GONE)) from None
+            reason = self._gone(bid, TOO_LATE)
+            raise _Stop(self._finish(bid, BidStatus.FAILED, reason=reason)) from None
         except EbayTransientError:
             raise _Stop(
                 self._finish(bid, BidStatus.FAILED, reason=EBAY_UNREACHABLE)
@@ -510,13 +515,22 @@ class SnipeExecutor:
                 timeout=max(0.2, self.timing.warmup_seconds / 2),
             )
         except EbayItemNotFound:
-            raise _Stop(self._finish(bid, BidStatus.FAILED, reason=ITEM_GONE)) from None
+            reason = self._gone(bid, HELD_UP)
+            raise _Stop(self._finish(bid, BidStatus.FAILED, reason=reason)) from None
         except EbayError as error:
             logger.warning(
                 "Last item read failed; bidding anyway", extra={"error": str(error)}
             )
             return
         self._check_price(run, item)
+
+    def _gone(self, bid: StoredBid, too_late: str) -> str:
+        """Why Browse no longer shows the auction: it serves live listings only,
+        so once the end has passed a 404 means the sniper came too late, not that
+        the auction ended early."""
+        if self._ebay_now() >= bid.auction_end_time:
+            return too_late
+        return ITEM_GONE
 
     @staticmethod
     def _still_ours(bid_id: str, current: StoredBid | None) -> StoredBid:
@@ -595,8 +609,13 @@ class SnipeExecutor:
                         reconciled=True,
                     )
                 if standing is False:
-                    unsure = False  # eBay has no bid of ours: send it again
-                    continue
+                    # eBay has no bid of ours: send it again, at once after a
+                    # slow failure (a timeout used the time up), after the
+                    # back-off after a quick one: a connection eBay keeps
+                    # dropping is no reason to resend in a tight loop.
+                    unsure = False
+                    if self.clock.now() - sent_at >= delay:
+                        continue
             else:
                 attempts += 1
                 sent_offset = self.ebay.server_time_offset or 0.0
@@ -657,6 +676,8 @@ class SnipeExecutor:
             delay = min(delay * 2, RETRY_MAX_SECONDS)
         if unsure:
             return _Unsure(attempts, sent_at)
+        if attempts == 0:  # past the cutoff before the first try: not eBay's doing
+            return _Refused(HELD_UP, attempts)
         return _Refused(
             f"eBay kept failing until the auction's last second ({problem}); no bid "
             "was placed.",
@@ -920,6 +941,10 @@ class SnipeExecutor:
                 status,
                 changes,
                 self._entry(bid, action, entry_details, final_price),
+                # Before the commit to send, the claim may have passed to another
+                # run (the sweeper re-runs a snipe whose executor looked dead):
+                # only the version read says the bid is still this run's to end.
+                expected_version=bid.version if bid.sent_at is None else None,
             )
         except BidStateConflict as conflict:
             logger.info(

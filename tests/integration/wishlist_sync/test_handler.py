@@ -162,16 +162,18 @@ def test_a_token_ebay_expired_early_is_refreshed_once(
     assert response["statusCode"] == 200, response["body"]
 
 
-def test_ebay_rate_limit_is_403_with_retry_after(
+def test_ebay_rate_limit_is_503_with_retry_after(
     invoke: Invoker, ebay: EbayWorld, linked: str
 ) -> None:
     ebay.fault(kind="rate_limit", pathPrefix="/ws/api.dll", retryAfter=30, count=10)
 
     response = invoke(items_event())
 
-    assert response["statusCode"] == 403
+    assert response["statusCode"] == 503
     headers = response.get("multiValueHeaders") or {}
     assert headers.get("Retry-After") == ["30"]
+    assert body_of(response)["code"] == "EBAY_RATE_LIMITED"
+    assert "try again in 30 seconds" in body_of(response)["message"]
 
 
 def test_ebay_failure_is_502_never_500(
@@ -182,7 +184,10 @@ def test_ebay_failure_is_502_never_500(
     response = invoke(items_event())
 
     assert response["statusCode"] == 502
-    assert "eBay" in body_of(response)["message"]
+    assert body_of(response)["code"] == "EBAY_UNAVAILABLE"
+    assert body_of(response)["message"] == (
+        "eBay answered with an error (500); try again in a moment."
+    )
 
 
 def test_item_details_from_the_browse_api(

@@ -60,6 +60,16 @@ def test_several_date_headers_pin_the_offset_well_below_a_second() -> None:
     assert abs(offset - 2.3) < 0.15
 
 
+def test_clocks_that_may_agree_are_taken_to_agree() -> None:
+    """Synchronised clocks: one answer allows offsets from -0.3 s to +0.7 s. The
+    interval's middle would send every bid 200 ms early; zero sends it on time."""
+    transport = EbayTransport(clock=lambda: 0.0)
+    local = NOW + 0.3  # eBay's Date reads NOW: its instant lies in [NOW, NOW + 1)
+    transport._observe_clock(formatdate(NOW, usegmt=True), local, local + 0.01)
+
+    assert transport.server_time_offset == 0.0
+
+
 def test_a_stepped_clock_drops_the_old_evidence() -> None:
     transport = EbayTransport(clock=lambda: 0.0)
     transport._observe_clock(formatdate(NOW + 2, usegmt=True), NOW, NOW + 0.01)

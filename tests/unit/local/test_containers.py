@@ -303,3 +303,27 @@ def test_concurrent_invocations_get_their_own_containers(
 
     pids = {json.loads(outcome.payload)["pid"] for outcome in outcomes}
     assert len(pids) == 2
+
+
+def test_a_running_invocation_is_listed_with_its_worker_until_it_ends(
+    pool: ContainerPool, tmp_path: Path
+) -> None:
+    spec = spec_for(tmp_path / "fn", HANDLER)
+    outcomes: list[Outcome] = []
+    event = {"action": "sleep", "seconds": 5}
+    worker = threading.Thread(
+        target=lambda: outcomes.append(run(pool, spec, event, request_id="asleep"))
+    )
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not pool.running() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    ((container, invocation),) = pool.running()
+
+    # Killing that worker is what a crashed execution environment looks like.
+    os.kill(container.pid, 9)
+    worker.join(10)
+
+    assert (invocation.request_id, json.loads(invocation.payload)) == ("asleep", event)
+    assert json.loads(outcomes[0].payload)["errorType"] == "Runtime.ExitError"
+    assert pool.running() == []

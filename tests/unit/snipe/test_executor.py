@@ -22,6 +22,8 @@ from sniper.ebay import (
     Bidding,
     EbayAuthError,
     EbayBidRejected,
+    EbayConnectionError,
+    EbayItemNotFound,
     EbayNoBiddingActivity,
     EbayRateLimited,
     EbayTimeout,
@@ -39,7 +41,14 @@ from sniper.models.snipe import (
 from sniper.money import Money
 from sniper.repositories.bid_history import BidHistoryRepository
 from sniper.repositories.bids import BidRepository, StoredBid
-from sniper.snipe.executor import NEVER_REPORTED, NOT_TAKEN, RELINK, TOO_LATE
+from sniper.snipe.executor import (
+    HELD_UP,
+    ITEM_GONE,
+    NEVER_REPORTED,
+    NOT_TAKEN,
+    RELINK,
+    TOO_LATE,
+)
 from sniper.snipe.scheduling import ScheduledSnipe
 from sniper.snipe.timing import SnipeTiming
 from tests.support.atomic_moto import atomic_moto
@@ -384,6 +393,74 @@ def test_woken_after_the_cutoff_fails_without_bidding(world: World) -> None:
     assert [n.status for n in world.notifier.sent] == [BidStatus.FAILED]
 
 
+def test_a_commit_answered_past_the_cutoff_fails_without_blaming_ebay(
+    world: World,
+) -> None:
+    """The commit to send is a DynamoDB write; one that comes back after the
+    last moment worth sending (seen on an overloaded local stack) sends nothing,
+    and the reason says so rather than "eBay kept failing"."""
+    bid = world.bid()
+
+    def slow_write() -> None:
+        world.clock.now_value = END - 0.5
+
+    world.bids.before_commit = slow_write
+
+    result = world.run(bid)
+
+    assert (result.status, result.reason) == (BidStatus.FAILED, HELD_UP)
+    assert [name for name, _ in world.ebay.calls] == ["get_item", "get_item"]
+    assert world.ebay.accepted == []
+
+
+def browse_serving_live_listings_only(world: World) -> Callable[..., ItemDetails]:
+    """Browse as eBay runs it: an auction past its end is a 404, like one the
+    seller ended early or eBay removed."""
+    serve = world.ebay.get_item
+
+    def get_item(item_id: str, *, timeout: float | None = None) -> ItemDetails:
+        if world.clock.now() >= END:
+            world.ebay.calls.append(("get_item", world.clock.now()))
+            raise EbayItemNotFound("no such item", error_id=11001, http_status=404)
+        return serve(item_id, timeout=timeout)
+
+    return get_item
+
+
+def test_a_last_read_after_the_end_blames_the_delay_not_the_seller(
+    world: World,
+) -> None:
+    """Seen in the fault campaign on an overloaded stack: the wait overslept the
+    end, the last item read met Browse's 404 for any ended auction, and the user
+    was told the auction "ended early or was removed"."""
+    bid = world.bid()
+    world.ebay.get_item = browse_serving_live_listings_only(world)  # type: ignore[method-assign]
+
+    def overslept(seconds: float) -> None:  # the machine stalled the wait
+        world.clock.slept.append(seconds)
+        world.clock.now_value = max(world.clock.now_value + seconds, END + 0.5)
+
+    world.clock.sleep = overslept  # type: ignore[method-assign]
+
+    result = world.run(bid)
+
+    assert (result.status, result.reason) == (BidStatus.FAILED, HELD_UP)
+    assert world.ebay.accepted == []
+
+
+def test_a_listing_gone_before_the_end_ended_early(world: World) -> None:
+    bid = world.bid()
+
+    def gone(item_id: str, *, timeout: float | None = None) -> ItemDetails:
+        raise EbayItemNotFound("no such item", error_id=11001, http_status=404)
+
+    world.ebay.get_item = gone  # type: ignore[method-assign]
+
+    result = world.run(bid)
+
+    assert (result.status, result.reason) == (BidStatus.FAILED, ITEM_GONE)
+
+
 # ---------------------------------------------------------------- races
 def test_an_edit_that_wins_the_race_with_the_commit_is_what_ebay_gets(
     world: World,
@@ -493,6 +570,24 @@ def test_a_timeout_is_reconciled_and_a_bid_ebay_never_got_is_sent_again(
     ]
     assert len(world.ebay.accepted) == 1
     assert result.status is BidStatus.WON
+
+
+def test_connections_dropped_until_the_end_are_retried_with_back_off(
+    world: World,
+) -> None:
+    """Seen in the fault campaign: with every connection to eBay dropped at once,
+    reconciling ("no bid of yours") and resending at once made ~350 bid requests
+    in the 4 s before the cutoff. Resends after a quick failure back off."""
+    world.ebay.on_place = [EbayConnectionError("connection reset")] * 1000
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert result.status is BidStatus.FAILED
+    reason = result.reason or ""
+    assert "connection failed" in reason or "shows no bid of yours" in reason
+    assert 3 <= world.ebay.count("place") <= 10
+    assert world.ebay.accepted == []
 
 
 def test_a_timeout_whose_bid_landed_is_never_sent_twice(world: World) -> None:
