@@ -138,8 +138,9 @@ bench: sync ## benchmarks under bench/ (slow, not part of make test)
 bench-snipe: sync ## the snipe precision benchmark alone (BENCH_SNIPE_N=50 for one N)
 	$(RUN) pytest bench/test_snipe_precision.py -m benchmark -s -p no:cacheprovider
 
-# The fault campaign at N = 1,000 and 10,000 (about 8 and 80 minutes on a quiet
-# machine); BENCH_FAULTS_N=1000 for one, BENCH_FAULTS_SEED, BENCH_FAULTS_CONCURRENCY.
+# The fault campaign at N = 1,000 and 10,000: about 15 minutes and 2 h 10 min on two
+# quiet cores (25 executors busy at once; BENCH_FAULTS_CONCURRENCY=50 halves it
+# where four cores can carry it). BENCH_FAULTS_N=1000 for one, BENCH_FAULTS_SEED.
 # make test runs it small (tests/e2e/test_fault_campaign.py, 50 snipes).
 .PHONY: bench-faults
 bench-faults: sync ## the fault campaign alone (BENCH_FAULTS_N=1000 for one N)

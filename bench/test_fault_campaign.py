@@ -3,8 +3,11 @@ the local stack (`make bench-faults`; `bench/fault_campaign.py` says how).
 
 `BENCH_FAULTS_N` picks the sizes (`1000,10000` by default; `BENCH_FAULTS_N=1000`
 for one), `BENCH_FAULTS_SEED` the seed, `BENCH_FAULTS_CONCURRENCY` how many
-executors are busy at once (the auctions are spread over time to keep it so:
-the run lasts about N x 19 s / concurrency). Results:
+executors are busy at once (25: the auctions are spread over time to keep it so,
+and the run lasts about N x 19 s / concurrency plus two minutes). A snipe costs
+about 0.8 s of CPU on the local stack (the functions, moto, the emulator), so 25
+keeps two cores at about 60%: 1,000 snipes take about 15 minutes, 10,000 about
+2 h 10 min; 50 fits four cores. Results:
 `bench/results/fault_campaign_<N>.json` and the `fault_campaign` section of
 `docs/benchmarks.md`.
 """
@@ -51,7 +54,7 @@ def test_fault_campaign(n: int, tmp_path: Path) -> None:
     available, needed = mem_available_mb(), settings.memory_needed_mb()
     if available is not None and available < needed:
         pytest.skip(f"needs about {needed} MB, {available} MB available")
-    estimate = settings.n * settings.spacing + 60
+    estimate = settings.n * settings.spacing + 120
     say(f"N={n}, concurrency {CONCURRENCY}, seed {SEED}: about {estimate / 60:.0f} min")
 
     result = run_campaign(tmp_path, settings, say)

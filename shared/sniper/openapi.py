@@ -116,8 +116,6 @@ ERROR_MEANINGS: dict[int, str] = {
     ),
     504: "A dependency did not answer in time.",
 }
-# Every route behind API Gateway can answer these, whatever it declares.
-ALWAYS = (429, 500)
 RETRY_AFTER_HEADER: OpenAPIResponseHeader = {
     "description": "Seconds to wait before trying again.",
     "schema": {"type": "integer", "minimum": 1},
@@ -131,6 +129,23 @@ class Failure:
     status: int
     meaning: str
 
+
+# The gateway's own answers (template.yaml GatewayResponses), on every route.
+GATEWAY_ERROR = Failure(
+    502,
+    "`GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again.",
+)
+GATEWAY_TIMEOUT = Failure(
+    504,
+    "`GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still "
+    "have happened: read before you send it again.",
+)
+# A body route (one that declares 415) can also be too large for API Gateway.
+TOO_LARGE = Failure(
+    413, "`REQUEST_TOO_LARGE`: the body is larger than the 10 MB API Gateway accepts."
+)
+# Every route behind API Gateway can answer these, whatever it declares.
+ALWAYS: tuple[int | Failure, ...] = (429, 500, GATEWAY_ERROR, GATEWAY_TIMEOUT)
 
 ACCOUNT_DELETED = Failure(
     401,
@@ -167,12 +182,13 @@ def error_responses(*failures: int | Failure) -> dict[int, OpenAPIResponse]:
 
     An `int` stands for its general meaning (`ERROR_MEANINGS`), a `Failure` adds
     what the status also means on this route; a `Failure` alone replaces the
-    general meaning. 429 and 500 are always added: API Gateway throttles every
-    route and the last-resort handler can answer on any. A 503 carries
-    `Retry-After`.
+    general meaning. 429, 500 and the gateway's 502 and 504 are always added: API
+    Gateway throttles and times out every route and the last-resort handler can
+    answer on any; a body route (415) also gets 413. A 503 carries `Retry-After`.
     """
     meanings: dict[int, list[str]] = {}
-    for failure in (*failures, *ALWAYS):
+    extra = (TOO_LARGE,) if 415 in failures else ()
+    for failure in (*failures, *extra, *ALWAYS):
         if isinstance(failure, int):
             status, meaning = failure, ERROR_MEANINGS[failure]
         else:

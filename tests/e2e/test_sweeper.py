@@ -163,11 +163,12 @@ def test_a_schedule_deleted_by_hand_is_made_again_and_the_bid_lands_on_time(
 ) -> None:
     scene = Scene(sweep_stack, "gwen")
     lead = 3
-    item_id, bid_id = scene.snipe(ends_in=16, lead=lead)
+    item_id, bid_id = scene.snipe(ends_in=30, lead=lead)
 
     scene.delete_schedule(f"snipe-{bid_id}")
-    # The next sweeps (every 2 s) make it again, long before it is due.
-    wait_for(lambda: scene.schedules(f"snipe-{bid_id}"), timeout=8, interval=0.2)
+    # The next sweeps (every 2 s) make it again, long before it is due (a loaded
+    # machine's sweep can take seconds; the schedule is due 23 s from now).
+    wait_for(lambda: scene.schedules(f"snipe-{bid_id}"), timeout=15, interval=0.2)
     bid = scene.finished(bid_id, timeout=30)
 
     assert bid["status"] == "WON", bid

@@ -108,7 +108,19 @@ def test_the_readme_table_has_a_row_per_route_with_its_statuses(
     create = next(row for row in rows if row.startswith("| POST | `/bids` |"))
     assert "| Cognito | 201, 400, 401," in create
     health = next(row for row in rows if row.startswith("| GET | `/health` |"))
-    assert "| none | 200, 429, 500 |" in health
+    assert "| none | 200, 429, 500, 502, 504 |" in health
+
+
+def test_the_gateways_own_answers_are_documented_where_they_can_occur(
+    document: dict[str, Any],
+) -> None:
+    """API Gateway answers 502, 504 and 429 on any route and 413 on a body route,
+    in the API's error body (template.yaml GatewayResponses)."""
+    for method, path, operation in operations(document):
+        statuses = set(operation["responses"])
+        assert {"429", "502", "504"} <= statuses, (method, path)
+        if "requestBody" in operation:
+            assert "413" in statuses, (method, path)
 
 
 def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:

@@ -937,11 +937,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1016,11 +1034,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1089,11 +1125,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1162,6 +1216,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request Entity Too Large. `REQUEST_TOO_LARGE`: the body is larger than the 10 MB API Gateway accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Unsupported Media Type. `UNSUPPORTED_MEDIA_TYPE`: the body was sent as another type than `application/json`. */
             415: {
                 headers: {
@@ -1189,7 +1252,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Bad Gateway. `UPSTREAM_ERROR`: eBay refused the call. `EBAY_UNAVAILABLE`: eBay answered with a server error. `EBAY_UNREACHABLE`: eBay could not be reached. Each may pass: try again in a moment. */
+            /** @description Bad Gateway. `UPSTREAM_ERROR`: eBay refused the call. `EBAY_UNAVAILABLE`: eBay answered with a server error. `EBAY_UNREACHABLE`: eBay could not be reached. Each may pass: try again in a moment. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -1209,7 +1272,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Gateway Timeout. `EBAY_TIMEOUT`: eBay did not answer in time; try again. */
+            /** @description Gateway Timeout. `EBAY_TIMEOUT`: eBay did not answer in time; try again. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1285,11 +1348,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1358,6 +1439,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request Entity Too Large. `REQUEST_TOO_LARGE`: the body is larger than the 10 MB API Gateway accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Unsupported Media Type. `UNSUPPORTED_MEDIA_TYPE`: the body was sent as another type than `application/json`. */
             415: {
                 headers: {
@@ -1385,7 +1475,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Bad Gateway. `UPSTREAM_ERROR`: eBay refused the call. `EBAY_UNAVAILABLE`: eBay answered with a server error. `EBAY_UNREACHABLE`: eBay could not be reached. Each may pass: try again in a moment. */
+            /** @description Bad Gateway. `UPSTREAM_ERROR`: eBay refused the call. `EBAY_UNAVAILABLE`: eBay answered with a server error. `EBAY_UNREACHABLE`: eBay could not be reached. Each may pass: try again in a moment. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -1405,7 +1495,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Gateway Timeout. `EBAY_TIMEOUT`: eBay did not answer in time; try again. */
+            /** @description Gateway Timeout. `EBAY_TIMEOUT`: eBay did not answer in time; try again. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1488,11 +1578,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1550,6 +1658,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request Entity Too Large. `REQUEST_TOO_LARGE`: the body is larger than the 10 MB API Gateway accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Unsupported Media Type. `UNSUPPORTED_MEDIA_TYPE`: the body was sent as another type than `application/json`. */
             415: {
                 headers: {
@@ -1577,7 +1694,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Bad Gateway. `UPSTREAM_ERROR`: eBay refused the call. `EBAY_UNAVAILABLE`: eBay answered with a server error. `EBAY_UNREACHABLE`: eBay could not be reached. Each may pass: try again in a moment. */
+            /** @description Bad Gateway. `UPSTREAM_ERROR`: eBay refused the call. `EBAY_UNAVAILABLE`: eBay answered with a server error. `EBAY_UNREACHABLE`: eBay could not be reached. Each may pass: try again in a moment. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -1597,7 +1714,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Gateway Timeout. `EBAY_TIMEOUT`: eBay did not answer in time; try again. */
+            /** @description Gateway Timeout. `EBAY_TIMEOUT`: eBay did not answer in time; try again. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -1653,11 +1770,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1718,11 +1853,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1776,11 +1929,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. `SERVICE_UNAVAILABLE` also when the eBay integration is not configured. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1837,11 +2008,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: the verification token or endpoint URL is not configured. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1902,11 +2091,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy, or eBay's key cannot be fetched now; eBay redelivers. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1944,6 +2151,24 @@ export interface operations {
             };
             /** @description Internal Server Error. `INTERNAL_ERROR`: something failed on our side; the message carries the request id to quote, never internals. */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1996,11 +2221,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2067,6 +2310,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request Entity Too Large. `REQUEST_TOO_LARGE`: the body is larger than the 10 MB API Gateway accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Unsupported Media Type. `UNSUPPORTED_MEDIA_TYPE`: the body was sent as another type than `application/json`. */
             415: {
                 headers: {
@@ -2094,11 +2346,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2170,11 +2440,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2241,6 +2529,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Request Entity Too Large. `REQUEST_TOO_LARGE`: the body is larger than the 10 MB API Gateway accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Unsupported Media Type. `UNSUPPORTED_MEDIA_TYPE`: the body was sent as another type than `application/json`. */
             415: {
                 headers: {
@@ -2268,11 +2565,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Bad Gateway. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Service Unavailable. `SERVICE_UNAVAILABLE`: storage is busy (throttled); retry after `Retry-After` seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2338,7 +2653,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Bad Gateway. `UPSTREAM_ERROR`: eBay refused the call. `EBAY_UNAVAILABLE`: eBay answered with a server error. `EBAY_UNREACHABLE`: eBay could not be reached. Each may pass: try again in a moment. */
+            /** @description Bad Gateway. `UPSTREAM_ERROR`: eBay refused the call. `EBAY_UNAVAILABLE`: eBay answered with a server error. `EBAY_UNREACHABLE`: eBay could not be reached. Each may pass: try again in a moment. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2358,7 +2673,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Gateway Timeout. `EBAY_TIMEOUT`: eBay did not answer in time; try again. */
+            /** @description Gateway Timeout. `EBAY_TIMEOUT`: eBay did not answer in time; try again. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
             504: {
                 headers: {
                     [name: string]: unknown;
@@ -2435,7 +2750,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Bad Gateway. `UPSTREAM_ERROR`: eBay refused the call. `EBAY_UNAVAILABLE`: eBay answered with a server error. `EBAY_UNREACHABLE`: eBay could not be reached. Each may pass: try again in a moment. */
+            /** @description Bad Gateway. `UPSTREAM_ERROR`: eBay refused the call. `EBAY_UNAVAILABLE`: eBay answered with a server error. `EBAY_UNREACHABLE`: eBay could not be reached. Each may pass: try again in a moment. `GATEWAY_ERROR`: API Gateway got no valid answer from the function; try again. */
             502: {
                 headers: {
                     [name: string]: unknown;
@@ -2455,7 +2770,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Gateway Timeout. `EBAY_TIMEOUT`: eBay did not answer in time; try again. */
+            /** @description Gateway Timeout. `EBAY_TIMEOUT`: eBay did not answer in time; try again. `GATEWAY_TIMEOUT`: no answer within API Gateway's 29 s. A change may still have happened: read before you send it again. */
             504: {
                 headers: {
                     [name: string]: unknown;

@@ -698,6 +698,13 @@ class SnipeExecutor:
             )
         except EbayNoBiddingActivity:
             return False
+        except EbayAuthError:
+            # The token died with the lost answer (expired, revoked): asking
+            # again with it only repeats the 401 until the cutoff.
+            if self._refresh(run):
+                return self._reconcile(run, bid)
+            logger.warning("Could not reconcile the bid: eBay refuses the token")
+            return None
         except EbayError as error:
             logger.warning("Could not reconcile the bid", extra={"error": str(error)})
             return None

@@ -646,6 +646,29 @@ def test_a_refused_token_is_refreshed_once(world: World) -> None:
     assert world.tokens.asked[-1] == (END + 60, True)
 
 
+def test_a_token_dead_when_the_answer_was_lost_is_refreshed_to_reconcile(
+    world: World,
+) -> None:
+    """Seen in the fault campaign: the user's token expired (another snipe of
+    theirs met the expiry), the bid's 401 was lost with its connection, and every
+    getBidding answered 401 until the cutoff: never refreshed, never resent."""
+    world.ebay.on_place = [EbayConnectionError("connection reset")]
+    world.ebay.on_bidding = [EbayAuthError("token expired", http_status=401)]
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert result.status is BidStatus.WON
+    assert [name for name, _ in world.ebay.calls if name != "get_item"][:4] == [
+        "place",
+        "bidding",  # 401: refreshed
+        "bidding",  # no bid of ours: send it again
+        "place",
+    ]
+    assert (END + 60, True) in world.tokens.asked
+    assert len(world.ebay.accepted) == 1
+
+
 @pytest.mark.parametrize(
     ("error_id", "reason"),
     [
