@@ -32,9 +32,8 @@ the version) lets one bid out, whatever runs at once. A run is bounded: at most
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -59,6 +58,7 @@ from sniper.repositories.bids import (
     InFlightBid,
     StoredBid,
 )
+from sniper.snipe.executor import Bids
 from sniper.snipe.scheduling import (
     ScheduledSnipe,
     ScheduleMissing,
@@ -66,7 +66,7 @@ from sniper.snipe.scheduling import (
     scheduler_settings,
     snipe_schedule_name,
 )
-from sniper.snipe.timing import SnipeTiming
+from sniper.snipe.timing import SnipeTiming, number_setting
 
 DEFAULT_HORIZON_SECONDS = 900
 DEFAULT_WAKE_GRACE_SECONDS = 30
@@ -112,19 +112,6 @@ _REASONS = {
 }
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a non-negative number, not {raw!r}")
-    return value
-
-
 @dataclass(frozen=True)
 class SweepSettings:
     """How far ahead a sweep looks, how long it lets each step be late, its bounds."""
@@ -141,57 +128,35 @@ class SweepSettings:
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> SweepSettings:
         env = os.environ if environ is None else environ
         return cls(
-            horizon_seconds=_seconds(
+            horizon_seconds=number_setting(
                 env, "SWEEP_HORIZON_SECONDS", DEFAULT_HORIZON_SECONDS
             ),
-            wake_grace_seconds=_seconds(
+            wake_grace_seconds=number_setting(
                 env, "SWEEP_WAKE_GRACE_SECONDS", DEFAULT_WAKE_GRACE_SECONDS
             ),
-            claim_grace_seconds=_seconds(
+            claim_grace_seconds=number_setting(
                 env, "SWEEP_CLAIM_GRACE_SECONDS", DEFAULT_CLAIM_GRACE_SECONDS
             ),
-            outcome_grace_seconds=_seconds(
+            outcome_grace_seconds=number_setting(
                 env, "SWEEP_OUTCOME_GRACE_SECONDS", DEFAULT_OUTCOME_GRACE_SECONDS
             ),
-            budget_seconds=_seconds(
+            budget_seconds=number_setting(
                 env, "SWEEP_BUDGET_SECONDS", DEFAULT_BUDGET_SECONDS
             ),
-            max_bids=max(1, int(_seconds(env, "SWEEP_MAX_BIDS", DEFAULT_MAX_BIDS))),
+            max_bids=max(
+                1, int(number_setting(env, "SWEEP_MAX_BIDS", DEFAULT_MAX_BIDS))
+            ),
         )
 
 
 # ---------------------------------------------------------------- what it uses
-class SweptBids(Protocol):
-    """What the sweep needs of `sniper.repositories.bids.BidRepository`."""
+class SweptBids(Bids, Protocol):
+    """What the sweep needs of `sniper.repositories.bids.BidRepository`: what the
+    executor needs, and the sparse index of bids in flight."""
 
     def in_flight(
         self, bucket: BidStatus, ends_before: int, *, page_size: int = 100
     ) -> Iterator[InFlightBid]: ...
-
-    def get(self, user_id: str, bid_id: str) -> StoredBid | None: ...
-
-    def transition(
-        self,
-        user_id: str,
-        bid_id: str,
-        expected_statuses: Collection[BidStatus],
-        new_status: BidStatus,
-        changes: Mapping[str, Any] | None = None,
-        history_entry: HistoryEntry | None = None,
-        *,
-        expected_version: int | None = None,
-    ) -> StoredBid: ...
-
-    def update_fields(
-        self,
-        user_id: str,
-        bid_id: str,
-        changes: Mapping[str, Any],
-        history_entry: HistoryEntry | None,
-        *,
-        expected_statuses: Collection[BidStatus] = (BidStatus.PENDING,),
-        expected_version: int | None = None,
-    ) -> StoredBid: ...
 
 
 class Schedules(Protocol):

@@ -52,7 +52,8 @@ DEFAULT_OUTCOME_CHECKS = 6
 DEFAULT_COMMIT_AHEAD_SECONDS = 0.2
 
 
-def _number(environ: Mapping[str, str], name: str, default: float) -> float:
+def number_setting(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A non-negative number of seconds from the environment; `default` if unset."""
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -84,27 +85,39 @@ class SnipeTiming:
         env = os.environ if environ is None else environ
         return cls(
             margin_seconds=int(
-                _number(env, "SNIPE_MARGIN_SECONDS", DEFAULT_MARGIN_SECONDS)
+                number_setting(env, "SNIPE_MARGIN_SECONDS", DEFAULT_MARGIN_SECONDS)
             ),
-            cutoff_seconds=_number(env, "BID_CUTOFF_SECONDS", DEFAULT_CUTOFF_SECONDS),
+            cutoff_seconds=number_setting(
+                env, "BID_CUTOFF_SECONDS", DEFAULT_CUTOFF_SECONDS
+            ),
             outcome_wait_seconds=int(
-                _number(env, "OUTCOME_WAIT_SECONDS", DEFAULT_OUTCOME_WAIT_SECONDS)
+                number_setting(
+                    env, "OUTCOME_WAIT_SECONDS", DEFAULT_OUTCOME_WAIT_SECONDS
+                )
             ),
             outcome_recheck_seconds=int(
-                _number(env, "OUTCOME_RECHECK_SECONDS", DEFAULT_OUTCOME_RECHECK_SECONDS)
+                number_setting(
+                    env, "OUTCOME_RECHECK_SECONDS", DEFAULT_OUTCOME_RECHECK_SECONDS
+                )
             ),
-            warmup_seconds=_number(env, "SNIPE_WARMUP_SECONDS", DEFAULT_WARMUP_SECONDS),
-            bid_timeout_seconds=_number(
+            warmup_seconds=number_setting(
+                env, "SNIPE_WARMUP_SECONDS", DEFAULT_WARMUP_SECONDS
+            ),
+            bid_timeout_seconds=number_setting(
                 env, "BID_TIMEOUT_SECONDS", DEFAULT_BID_TIMEOUT_SECONDS
             ),
             recheck_seconds=max(
-                0.1, _number(env, "BID_RECHECK_SECONDS", DEFAULT_RECHECK_SECONDS)
+                0.1, number_setting(env, "BID_RECHECK_SECONDS", DEFAULT_RECHECK_SECONDS)
             ),
             outcome_checks=max(
                 1,
-                int(_number(env, "OUTCOME_CHECK_ATTEMPTS", DEFAULT_OUTCOME_CHECKS)),
+                int(
+                    number_setting(
+                        env, "OUTCOME_CHECK_ATTEMPTS", DEFAULT_OUTCOME_CHECKS
+                    )
+                ),
             ),
-            commit_ahead_seconds=_number(
+            commit_ahead_seconds=number_setting(
                 env, "SNIPE_COMMIT_AHEAD_SECONDS", DEFAULT_COMMIT_AHEAD_SECONDS
             ),
         )
