@@ -58,7 +58,7 @@ from sniper.repositories.bids import (
     InFlightBid,
     StoredBid,
 )
-from sniper.snipe.executor import Bids
+from sniper.snipe.executor import Bids, Metrics, Notifier
 from sniper.snipe.scheduling import (
     ScheduledSnipe,
     ScheduleMissing,
@@ -180,16 +180,6 @@ class Executions(Protocol):
     """Starts an executor run without waiting for it (`LambdaExecutions`)."""
 
     def start(self, event: BidExecutionEvent) -> None: ...
-
-
-class Notifier(Protocol):
-    """`sniper.notify.LambdaNotifier`: queues the email, never waits for it."""
-
-    def send(self, event: BidNotificationEvent) -> None: ...
-
-
-class Metrics(Protocol):
-    def add_metric(self, name: str, unit: MetricUnit, value: float) -> None: ...
 
 
 class RepairCounter(Protocol):
