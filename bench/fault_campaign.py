@@ -74,6 +74,7 @@ from tests.e2e.support import RunningStack, free_ports, start_stack
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = "local"
 EXECUTOR = f"ebay-sniper-bid-executor-{STAGE}"
+NOTIFIER = f"ebay-sniper-notification-handler-{STAGE}"
 BIDS_TABLE = f"ebay-sniper-bids-{STAGE}"
 SCHEDULE_GROUP = f"ebay-sniper-snipes-{STAGE}"
 FINAL = frozenset({"WON", "LOST", "FAILED", "CANCELLED"})
@@ -143,8 +144,14 @@ class CampaignSettings:
         and the cutoff: its lead is that long (the sweep cannot rescue shorter)."""
         return max(self.lead, self.claim_grace + self.sweep_seconds + 5 + 1)
 
+    @property
+    def containers(self) -> int:
+        """Executor containers the local Lambda may run (and the campaign warms):
+        the busy snipes, their reruns, outcome checks and sweeps."""
+        return math.ceil(self.concurrency * 1.6) + 10
+
     def stack_arguments(self) -> list[str]:
-        containers = math.ceil(self.concurrency * 1.6) + 10
+        containers = self.containers
         env = {
             "SNIPE_MARGIN_SECONDS": self.margin,
             "BID_CUTOFF_SECONDS": self.cutoff_seconds,
@@ -380,7 +387,12 @@ def link_user(stack: RunningStack, name: str) -> User:
         timeout=30,
         limits=httpx.Limits(max_connections=16),
     )
-    profile = api.get("/users/profile")
+    # Set-up, not the campaign: a cold start that outlasts the function's timeout
+    # on a busy machine (504) is tried again.
+    for _ in range(3):
+        profile = api.get("/users/profile")
+        if profile.status_code < 500:
+            break
     profile.raise_for_status()
     auth_url = api.get("/ebay/auth/url").json()["authUrl"]
     query = {k: v[0] for k, v in parse_qs(urlsplit(auth_url).query).items()}
@@ -400,15 +412,20 @@ def link_user(stack: RunningStack, name: str) -> User:
     return User(name, ebay_name, str(profile.json()["userId"]), api)
 
 
-def prewarm(stack: RunningStack, count: int) -> None:
-    """`count` executor containers started at once (invocations that find no bid),
-    so the first snipes do not queue behind cold starts on a small machine (on
-    AWS each cold start has its own machine, and the margin absorbs it)."""
+def prewarm(stack: RunningStack, count: int, function: str = EXECUTOR) -> None:
+    """`count` containers of `function` started at once (executor invocations that
+    find no bid; notification events it refuses as malformed), so snipes do not
+    share the CPUs with cold starts on a small machine (on AWS each cold start
+    has its own machine, and the margin absorbs it)."""
     client = aws_client(stack, "lambda", pool=count)
 
     def warm(index: int) -> None:
-        event = {"bidId": f"warm-up-{index}", "userId": "campaign-warm-up"}
-        client.invoke(FunctionName=EXECUTOR, Payload=json.dumps(event).encode())
+        event = (
+            {"bidId": f"warm-up-{index}", "userId": "campaign-warm-up"}
+            if function == EXECUTOR
+            else {"warmUp": index}
+        )
+        client.invoke(FunctionName=function, Payload=json.dumps(event).encode())
 
     with ThreadPoolExecutor(count) as pool:
         list(pool.map(warm, range(count)))
@@ -1157,17 +1174,21 @@ def run_campaign(
     campaign: Campaign | None = None
     try:
         mark = time.monotonic()
-        with ThreadPoolExecutor(1) as background:
-            warming = background.submit(prewarm, stack, min(settings.concurrency, 50))
-            with ThreadPoolExecutor(4) as pool:
-                users = list(
-                    pool.map(
-                        lambda u: link_user(stack, f"campaign-u{u}"),
-                        range(settings.user_count),
-                    )
+        # Users first, then the executors: the executors' cold starts at once
+        # would hold the API's first requests past their functions' timeouts.
+        with ThreadPoolExecutor(4) as pool:
+            users = list(
+                pool.map(
+                    lambda u: link_user(stack, f"campaign-u{u}"),
+                    range(settings.user_count),
                 )
-            warm_bid_management(users, settings.creators)
-            warming.result()
+            )
+        warm_bid_management(users, settings.creators)
+        # Every container the run may use: one started cold mid-run, on a CPU
+        # the sleeping snipes share, can take longer than a rerun has.
+        prewarm(stack, settings.containers)
+        # Outcomes come in bursts as auctions end: their emails' cold starts too.
+        prewarm(stack, max(2, settings.concurrency // 3), NOTIFIER)
         phases["users_and_prewarm"] = round(time.monotonic() - mark, 1)
         say(f"{len(users)} users linked, executors warm")
         # The first snipe to be made (the one with the longest lead, perhaps) is
@@ -1219,19 +1240,28 @@ def _cpu_seconds() -> float:
 
 
 def late_firings(log: Path) -> list[tuple[float, float]]:
-    """Each schedule that fired late, (when it was due, how late), from the
-    stack's log (the runner logs 2 s and more; it polls every 0.25 s): the stack
-    stalled then, not a fault the campaign injected. Moved (late) schedules fire
-    on their new time, so they do not show here."""
+    """Each schedule that fired late and each invocation that waited for a
+    container, (when it was due, how late), from the stack's log (both logged
+    from 2 s; the runner polls every 0.25 s): the stack stalled then, not a fault
+    the campaign injected. Moved (late) schedules fire on their new time, so
+    they do not show here."""
     late = re.compile(rb"fired \(due ([0-9T:-]+)Z, ([0-9.]+)s late")
+    # The local Lambda's: an invocation that waited for a container (a cold
+    # start on a starved CPU); on AWS it would have started within a second.
+    slow = re.compile(rb"started ([0-9.]+)s late \(asked ([0-9T:-]+)Z\)")
     found = []
     with log.open("rb") as lines:
         for line in lines:
-            if b"s late" in line and (match := late.search(line)):
-                due = datetime.fromisoformat(match.group(1).decode()).replace(
-                    tzinfo=UTC
-                )
-                found.append((due.timestamp(), float(match.group(2))))
+            if b"s late" not in line:
+                continue
+            if match := late.search(line):
+                when, seconds = match.group(1), match.group(2)
+            elif match := slow.search(line):
+                when, seconds = match.group(2), match.group(1)
+            else:
+                continue
+            due = datetime.fromisoformat(when.decode()).replace(tzinfo=UTC)
+            found.append((due.timestamp(), float(seconds)))
     return found
 
 
@@ -1269,7 +1299,8 @@ def markdown(results: Sequence[Mapping[str, Any]]) -> str:
         "only when its fault outlasted the retry window and the reason says so; "
         "*broken promises* are acknowledged edits or cancels eBay did not get, and "
         "bids eBay holds that the sniper calls FAILED. *Machine*: the 1-minute load "
-        "at worst and the latest a schedule fired (a stalled stack, not a fault).",
+        "at worst and the latest a schedule fired or an invocation got a container "
+        "(a stalled stack, not a fault).",
         "",
         "| N | seed | busy | expected | placed | placed twice | lost (explained /"
         " unexplained) | non-final | broken promises | late p99 | run | machine |",

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +32,10 @@ from local.template.functions import FunctionSpec
 BOOTSTRAP = Path(__file__).resolve().parent / "runtime" / "bootstrap.py"
 INIT_TIMEOUT_S = 10.0
 LOG_DRAIN_TIMEOUT_S = 2.0
+# An invocation that waits this long for a container (a free one, or a cold start)
+# is logged: on AWS it would have started within about a second, so a fault
+# campaign counts it as the stack stalling, not as the sniper's doing.
+SLOW_START_S = 2.0
 _EOF = object()
 _REPORT = "REPORT RequestId: "
 
@@ -328,12 +333,21 @@ class ContainerPool:
 
     def invoke(self, spec: FunctionSpec, invocation: Invocation) -> Outcome:
         """Run one invocation to its end (or the function's timeout)."""
+        asked = time.time()
         container, start = self._acquire(spec)
         if start:
             container, failure = self._start(spec)
             if failure is not None:
                 return failure
         assert container is not None
+        waited = time.time() - asked
+        if waited >= SLOW_START_S:
+            at = datetime.fromtimestamp(asked, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._console.line(
+                "lambda",
+                f"{spec.logical_id} {invocation.request_id} started "
+                f"{waited:.1f}s late (asked {at}Z)",
+            )
         deadline = time.time() + spec.timeout_s
         outcome, usable = container.invoke(invocation, deadline)
         self._release(container, usable)

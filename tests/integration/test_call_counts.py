@@ -72,7 +72,8 @@ EXPECTED: dict[str, tuple[int, int]] = {
     # Bid History
     "GET /bid-history": (1, 0),
     "GET /bid-history/{bidId}": (1, 0),
-    # Bid Executor: idempotency (Put, Update), claim, token, two re-reads, commit,
+    # Bid Executor: idempotency (Put, Update), claim, token, two heartbeats (each
+    # an UpdateItem answering the bid: the wait's re-reads), commit,
     # placed, WON; eBay: Browse, last look, the bid. Then 1 or 2 getBidding
     # polls (asserted apart): the first goes out at the end by eBay's clock as
     # the executor estimates it from whole-second Date headers.
@@ -273,9 +274,10 @@ def test_bid_management_and_history(
 def test_the_snipe(
     sniping: Sniping, measured: Measured, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A snipe that wins. Woken a few seconds early, it re-reads the bid once at
-    the last look and once at the commit: the recheck interval is longer than
-    the wait, so the count does not depend on how long it waited."""
+    """A snipe that wins. Woken a few seconds early, it re-reads the bid (its
+    heartbeat) once at the last look and once at the commit: the recheck
+    interval is longer than the wait, so the count does not depend on how long
+    it waited."""
     monkeypatch.setenv("BID_RECHECK_SECONDS", "30")
     monkeypatch.setenv("SNIPE_WARMUP_SECONDS", "1.5")
     composition_snipe.reset()

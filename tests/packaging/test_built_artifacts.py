@@ -23,6 +23,7 @@ import pytest
 from local.template.loader import load_template, resources_of_type
 from tests.packaging.lambda_runtime import (
     excluded_packages,
+    lambda_environment,
     runtime_provided,
     runtime_site_packages,
     top_level_names,
@@ -159,3 +160,48 @@ def test_the_dependency_layer_stays_small(build_dir: Path, tmp_path: Path) -> No
     assert unzipped <= LAYER_UNZIPPED_MAX_BYTES, f"{unzipped / 1e6:.1f} MB unzipped"
     zipped_size = archive.stat().st_size
     assert zipped_size <= LAYER_ZIPPED_MAX_BYTES, f"{zipped_size / 1e6:.1f} MB zipped"
+
+
+# Resolvers and event classes an API handler never uses: the layer's Powertools
+# imports each on first use (layers/dependencies/lazy_exports.py), and wrapt 1
+# (X-Ray's) does not import asyncio's subprocess machinery or importlib.metadata.
+UNUSED_BY_AN_API_HANDLER = (
+    "aws_lambda_powertools.event_handler.appsync",
+    "aws_lambda_powertools.event_handler.bedrock_agent",
+    "aws_lambda_powertools.event_handler.vpc_lattice",
+    "aws_lambda_powertools.event_handler.events_appsync",
+    "aws_lambda_powertools.utilities.data_classes.kafka_event",
+    "aws_lambda_powertools.utilities.data_classes.code_pipeline_job_event",
+    "wrapt.synchronization",
+)
+
+
+def test_an_api_cold_start_skips_the_resolvers_it_does_not_use(
+    build_dir: Path, runtime_sdk: Path, tmp_path: Path
+) -> None:
+    function = "UserManagementFunction"
+    python_path = [str(build_dir / function)]
+    python_path += [str(build_dir / layer / "python") for layer in LAYERS]
+    python_path.append(str(runtime_sdk))
+    code = (
+        "import sys, app\n"
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+        "from aws_lambda_powertools.utilities.data_classes import SQSEvent\n"
+        f"unused = {UNUSED_BY_AN_API_HANDLER!r}\n"
+        "print(sorted(m for m in unused if m in sys.modules))\n"
+    )
+    environment = lambda_environment(function, python_path, build_dir / function)
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        cwd=tmp_path,
+        env={**environment, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    layer = build_dir / "DependenciesLayer" / "python" / "aws_lambda_powertools"
+    for init in ("event_handler", "utilities/data_classes"):
+        assert "lazy_exports.py" in (layer / init / "__init__.py").read_text()

@@ -20,6 +20,7 @@ from tests.support.handlers import ROOT
 
 INTEGRATION_TIMEOUT_S = 29
 EXECUTOR = ROOT / "shared" / "sniper" / "snipe" / "executor.py"
+SWEEPER = ROOT / "shared" / "sniper" / "snipe" / "sweeper.py"
 
 
 @pytest.fixture(scope="module")
@@ -126,17 +127,18 @@ def test_the_snipe_alarms_watch_metrics_the_executor_emits(
     ]
     executor = template["Resources"]["BidExecutorFunction"]["Properties"]
     service = executor["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
-    source = EXECUTOR.read_text(encoding="utf-8")
+    source = "".join(p.read_text(encoding="utf-8") for p in (EXECUTOR, SWEEPER))
     custom = [a for a in alarms(template).values() if a["Namespace"] == namespace]
     by_metric = {alarm["MetricName"]: alarm for alarm in custom}
 
-    assert {"SnipeLatenessMs", "BidFailed"} <= set(by_metric)
+    assert {"SnipeLatenessMs", "BidFailed", "SweeperErrors"} <= set(by_metric)
     for alarm in custom:
         assert f'"{alarm["MetricName"]}"' in source, alarm["MetricName"]
         # Powertools adds the service as the metric's one dimension.
         assert dimensions(alarm) == {"service": service}
     assert by_metric["SnipeLatenessMs"]["ExtendedStatistic"] == "p99"
     assert by_metric["BidFailed"]["Threshold"] == 0
+    assert by_metric["SweeperErrors"]["Threshold"] == 0
 
 
 def test_the_api_is_alarmed_on_5xx_and_p99_latency(template: dict[str, Any]) -> None:

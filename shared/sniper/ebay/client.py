@@ -4,6 +4,8 @@ Callers (handlers, services) hold one client per container, from
 ``sniper.composition``; tests build their own with injected settings, credentials,
 HTTP client and clock. The client owns the application-token cache, the cache of
 eBay's notification public keys and the last observed offset of eBay's clock.
+Each API's module is imported by the first call to it, so a function's cold start
+loads only the APIs it calls (a snipe never loads Trading, linking never Offer).
 """
 
 from __future__ import annotations
@@ -11,11 +13,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
-from sniper.ebay import browse, identity, notification, offer, trading
 from sniper.ebay.config import EbaySettings, load_app_credentials
 from sniper.ebay.errors import EbayAuthError
 from sniper.ebay.http import EbayTransport, Timeout
@@ -27,9 +28,11 @@ from sniper.ebay.models import (
     UserTokens,
     WatchedItem,
 )
-from sniper.ebay.notification import NotificationPublicKey, PublicKeyCache
 from sniper.ebay.oauth import USER_SCOPES, CredentialsSource, EbayOAuth
 from sniper.money import Money
+
+if TYPE_CHECKING:
+    from sniper.ebay.notification import NotificationPublicKey, PublicKeyCache
 
 T = TypeVar("T")
 
@@ -55,7 +58,8 @@ class EbayClient:
             self._transport,
             clock=clock,
         )
-        self._public_keys = PublicKeyCache(clock=clock)
+        self._clock = clock
+        self._public_key_cache: PublicKeyCache | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EbayClient:
@@ -105,6 +109,8 @@ class EbayClient:
         self, access_token: str, *, timeout: Timeout | None = None
     ) -> EbayUser:
         """The eBay account that ``access_token`` belongs to."""
+        from sniper.ebay import identity
+
         return identity.get_user(
             self._transport, self._endpoints, access_token, timeout=timeout
         )
@@ -115,6 +121,8 @@ class EbayClient:
         self, access_token: str, *, timeout: Timeout | None = None
     ) -> list[WatchedItem]:
         """Every item the user watches on eBay (all pages)."""
+        from sniper.ebay import trading
+
         return trading.get_watch_list(
             self._transport,
             self._endpoints.trading_url,
@@ -129,6 +137,8 @@ class EbayClient:
         self, legacy_id: str, *, timeout: Timeout | None = None
     ) -> ItemDetails:
         """The live listing with classic numeric id ``legacy_id``."""
+        from sniper.ebay import browse
+
         browse.check_legacy_id(legacy_id)
         return self._with_app_token(
             lambda token: browse.get_item_by_legacy_id(
@@ -143,6 +153,8 @@ class EbayClient:
 
     def get_item(self, item_id: str, *, timeout: Timeout | None = None) -> ItemDetails:
         """The live listing with RESTful id ``item_id`` (``v1|123|0``)."""
+        from sniper.ebay import browse
+
         return self._with_app_token(
             lambda token: browse.get_item(
                 self._transport,
@@ -170,8 +182,12 @@ class EbayClient:
     ) -> NotificationPublicKey:
         """eBay's key ``key_id`` for checking a notification's signature, fetched
         once an hour at most (``EbayPublicKeyNotFound`` if eBay has no such key)."""
+        from sniper.ebay import notification
+
         notification.check_key_id(key_id)
-        return self._public_keys.get(
+        if self._public_key_cache is None:
+            self._public_key_cache = notification.PublicKeyCache(clock=self._clock)
+        return self._public_key_cache.get(
             key_id,
             lambda: self._with_app_token(
                 lambda token: notification.get_public_key(
@@ -196,6 +212,8 @@ class EbayClient:
 
         ``marketplace_id`` is the listing's marketplace (default: the
         deployment's)."""
+        from sniper.ebay import offer
+
         return offer.place_proxy_bid(
             self._transport,
             self._endpoints,
@@ -216,6 +234,8 @@ class EbayClient:
         timeout: Timeout | None = None,
     ) -> Bidding:
         """The user's standing on an auction they bid on (``won`` once ended)."""
+        from sniper.ebay import offer
+
         return offer.get_bidding(
             self._transport,
             self._endpoints,

@@ -1,7 +1,8 @@
 """The Bids table: bids, and the guard that keeps one active bid per user and item.
 
 Layout (partition key `userId`, sort key `sk`):
-- a bid: (`<userId>`, `BID#<bidId>`), with `version`, incremented by every write;
+- a bid: (`<userId>`, `BID#<bidId>`), with `version`, incremented by every write
+  but the executor's heartbeat (`heartbeatAt`, see `BidRepository.heartbeat`);
 - an item guard: (`<userId>`, `ITEM#<ebayItemId>`) whose `ownerId` is the bid that
   holds the item. It is written in the transaction that creates the bid and
   deleted in the one that makes the bid final, so it exists exactly while the
@@ -44,6 +45,8 @@ from sniper.repositories.bid_history import (
 )
 from sniper.repositories.dynamo import (
     cancellation_codes,
+    from_attribute_values,
+    is_condition_failure,
     is_transaction_cancelled,
     to_attribute_values,
 )
@@ -103,6 +106,9 @@ class StoredBid:
     lateness_ms: int | None = None
     final_price: int | None = None
     reason: str | None = None
+    # The executor's last sign of life while it waits (our clock): written by
+    # `heartbeat` alone, without a version bump, so it never fails an edit.
+    heartbeat_at: int | None = None
     version: int = 0
 
     @property
@@ -155,7 +161,7 @@ _WHOLE_NUMBERS = frozenset(
     f.name for f in fields(StoredBid) if f.type in ("int", "int | None")
 )
 # What an edit or a transition may change; the rest is the bid's identity, or
-# kept by the repository itself (status, version).
+# kept by the repository itself (status, version, the executor's heartbeat).
 CHANGEABLE = frozenset(_ATTRIBUTES) - {
     "user_id",
     "bid_id",
@@ -163,6 +169,7 @@ CHANGEABLE = frozenset(_ATTRIBUTES) - {
     "status",
     "created_at",
     "version",
+    "heartbeat_at",
 }
 
 
@@ -469,6 +476,43 @@ class BidRepository:
             history_entry,
             expected_version,
         )
+
+    def heartbeat(self, user_id: str, bid_id: str, at: int) -> StoredBid | None:
+        """The sleeping executor's sign of life, and its re-read of the bid in the
+        same call: one UpdateItem setting `heartbeatAt` while the bid is
+        EXECUTING, answering the bid as it now stands (edits included).
+
+        Neither `version` nor `updated_at` moves, so an edit or a cancel made at
+        the version read before a heartbeat still succeeds. Not EXECUTING: the
+        bid as stored, unchanged; no such bid: None. Other writes leave the
+        attribute alone (their UpdateItem sets only what they change), so a
+        heartbeat between their read and their write survives it.
+        """
+        try:
+            answer = self.table.update_item(
+                Key=bid_key(user_id, bid_id),
+                UpdateExpression="SET #heartbeat = :at",
+                ConditionExpression="attribute_exists(#sk) AND #status = :executing",
+                ExpressionAttributeNames={
+                    "#heartbeat": "heartbeatAt",
+                    "#sk": "sk",
+                    "#status": "status",
+                },
+                ExpressionAttributeValues={
+                    ":at": at,
+                    ":executing": BidStatus.EXECUTING.value,
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            stored = error.response.get("Item")
+            return (
+                StoredBid.from_item(from_attribute_values(stored)) if stored else None
+            )
+        return StoredBid.from_item(answer["Attributes"])
 
     def erase(self, user_id: str) -> int:
         """Account deletion: every bid and guard of the user."""

@@ -26,6 +26,7 @@ headers) and comes from `sniper.snipe.timing`. What keeps a bid honest:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from sniper.ebay import (
     EbayAuthError,
     EbayBidRejected,
     EbayConnectionError,
+    EbayDeadlineExceeded,
     EbayError,
     EbayItemNotFound,
     EbayNoBiddingActivity,
@@ -122,6 +124,8 @@ class Bids(Protocol):
     """What the executor needs of `sniper.repositories.bids.BidRepository`."""
 
     def get(self, user_id: str, bid_id: str) -> StoredBid | None: ...
+
+    def heartbeat(self, user_id: str, bid_id: str, at: int) -> StoredBid | None: ...
 
     def transition(
         self,
@@ -363,6 +367,8 @@ class SnipeExecutor:
             reason = UNLINKED
         except EbayRelinkRequiredError:
             reason = RELINK
+        except EbayDeadlineExceeded:
+            reason = HELD_UP  # the cutoff came before eBay could be asked
         except EbayTransientError as error:
             logger.warning(
                 "eBay failed during a token refresh", extra={"error": str(error)}
@@ -389,10 +395,11 @@ class SnipeExecutor:
         except EbayItemNotFound:
             reason = self._gone(bid, TOO_LATE)
             raise _Stop(self._finish(bid, BidStatus.FAILED, reason=reason)) from None
-        except EbayTransientError:
-            raise _Stop(
-                self._finish(bid, BidStatus.FAILED, reason=EBAY_UNREACHABLE)
-            ) from None
+        except EbayTransientError as error:
+            # Never asked (the cutoff came first): not eBay's doing.
+            never = isinstance(error, EbayDeadlineExceeded)
+            reason = HELD_UP if never else EBAY_UNREACHABLE
+            raise _Stop(self._finish(bid, BidStatus.FAILED, reason=reason)) from None
         except EbayError as error:
             reason = f"eBay refused to show the item ({error.message}); no bid placed."
             raise _Stop(self._finish(bid, BidStatus.FAILED, reason=reason)) from None
@@ -479,7 +486,11 @@ class SnipeExecutor:
     def _wait_for_target(self, run: _Run) -> StoredBid:
         """The bid as it stands when it is time to commit (re-read every
         `recheck_seconds`: a cancel stops the wait, an edited lead moves the
-        target)."""
+        target). Each re-read is the heartbeat, in the same call: while it
+        beats, the sweep never takes this run for dead; once it stops, the
+        sweep may re-run the snipe while there is time. The beat is on our
+        clock (the sweep's, not eBay's), rounded up to the whole second, so it
+        never looks older than it is."""
         while True:
             bid = run.bid
             target = bid.target_time
@@ -494,7 +505,10 @@ class SnipeExecutor:
             milestone = ready if now >= warmup else warmup
             self.sleep(max(0.0, min(self.timing.recheck_seconds, milestone - now)))
             run.bid = self._still_ours(
-                bid.bid_id, self.bids.get(bid.user_id, bid.bid_id)
+                bid.bid_id,
+                self.bids.heartbeat(
+                    bid.user_id, bid.bid_id, math.ceil(self.clock.now())
+                ),
             )
             if run.bid.version != bid.version:
                 logger.info(

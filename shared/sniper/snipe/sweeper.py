@@ -11,7 +11,8 @@ end first, never a Scan) and for each bid:
 PENDING    schedule gone, time before fire_at ─ schedule made again
            fire_at + grace passed, still PENDING ─ the snipe run now
            the cutoff passed ─ FAILED (the schedule was lost / never woke it)
-EXECUTING  not committed by max(target, claim) + grace: the executor died
+EXECUTING  not committed by max(target, claim) + grace, or nothing heard (the
+           claim, a heartbeat) for 2 x recheck + grace: the executor died
            ├ before the cutoff ─ claim released, the snipe run again
            └ after it ─ FAILED (the sniper stopped before sending)
            committed (sent_at): never sent again ─ after the end, the outcome
@@ -363,10 +364,31 @@ class Sweeper:
     # ------------------------------------------------------------ EXECUTING
     def _claimed(self, bid: StoredBid, now: float) -> Repair | None:
         """Claimed, not committed to send. A live executor commits just before
-        its target (or fails the bid); past the target and the claim by the
-        grace, it is gone (killed, timed out)."""
-        claimed = max(bid.target_time, bid.updated_at)
-        if now < claimed + self.settings.claim_grace_seconds:
+        its target (or fails the bid), and while it sleeps towards it, beats a
+        heartbeat at every recheck. It is gone (killed, timed out) when:
+
+        - the target and the claim are behind by the claim grace; or
+        - nothing was heard of it (its claim, its last heartbeat) for
+          `heartbeat_grace` = 2 x recheck + claim grace. A sleeping executor
+          beats at most `recheck_seconds` apart, so one beat lost or late (a
+          slow or retried write, a sleep that overran) is not taken for death
+          either; the claim grace adds what it covers in the rule above (two
+          machines' clocks, the sweep's own lateness). With production's
+          timing (10 s, 15 s) that is 35 s, where the target rule alone came
+          after the cutoff, too late for any rerun.
+
+        `updated_at` is rounded down to the second (hence the second added
+        here) and a heartbeat rounded up as it is written, so neither looks
+        older than it is. A rerun is safe even beside an
+        executor that was only slow: its writes before the commit are
+        conditional on the version it read, and the commit to send (sent_at,
+        conditional on the version) lets one of them through.
+        """
+        grace = self.settings.claim_grace_seconds
+        heartbeat_grace = 2 * self.timing.recheck_seconds + grace
+        heard = max(bid.updated_at + 1, bid.heartbeat_at or 0)
+        past_target = now >= max(bid.target_time, bid.updated_at) + grace
+        if not past_target and now < heard + heartbeat_grace:
             return None
         if now >= self.timing.cutoff(bid.auction_end_time):
             return self._fail(bid, STOPPED_BEFORE_SENDING)

@@ -303,6 +303,95 @@ def test_a_fractional_amount_in_storage_is_refused_not_rounded(
         bids.get(ALICE, bid.bid_id)
 
 
+# ------------------------------------------------------------------ heartbeat
+def test_a_heartbeat_answers_the_bid_and_moves_neither_version_nor_updated_at(
+    bids: BidRepository, mocked_aws: MockedAws
+) -> None:
+    bid = stored(bids, a_bid())
+    bids.transition(ALICE, bid.bid_id, {PENDING}, EXECUTING)
+    # Edited after the claim (an EXECUTING bid may be, until the commit).
+    edited = bids.update_fields(
+        ALICE,
+        bid.bid_id,
+        {"max_bid_amount": 4_000},
+        None,
+        expected_statuses=(EXECUTING,),
+    )
+    assert bids.get(ALICE, bid.bid_id) == edited  # no heartbeatAt: None
+
+    beaten = bids.heartbeat(ALICE, bid.bid_id, NOW + 3_500)
+
+    assert beaten is not None
+    assert beaten == replace(edited, heartbeat_at=NOW + 3_500)
+    assert (beaten.version, beaten.updated_at) == (edited.version, edited.updated_at)
+    assert bids.get(ALICE, bid.bid_id) == beaten
+    item = mocked_aws.table("BidsTable").get_item(Key=bid_key(ALICE, bid.bid_id))
+    assert item["Item"]["heartbeatAt"] == NOW + 3_500
+    again = bids.heartbeat(ALICE, bid.bid_id, NOW + 3_510)
+    assert again == replace(beaten, heartbeat_at=NOW + 3_510)
+
+
+def test_an_edit_or_cancel_at_the_version_read_before_a_heartbeat_still_wins(
+    bids: BidRepository,
+) -> None:
+    bid = stored(bids, a_bid())
+    read = bids.transition(ALICE, bid.bid_id, {PENDING}, EXECUTING)
+    bids.heartbeat(ALICE, bid.bid_id, NOW + 3_500)
+
+    edited = bids.update_fields(
+        ALICE,
+        bid.bid_id,
+        {"max_bid_amount": 4_000},
+        None,
+        expected_statuses=(EXECUTING,),
+        expected_version=read.version,
+    )
+    # The edit's diff-based write leaves the heartbeat as it found it.
+    assert (edited.max_bid_amount, edited.heartbeat_at) == (4_000, NOW + 3_500)
+    bids.heartbeat(ALICE, bid.bid_id, NOW + 3_510)
+
+    cancelled = bids.transition(
+        ALICE,
+        bid.bid_id,
+        {EXECUTING},
+        CANCELLED,
+        {"reason": "Cancelled by you."},
+        expected_version=edited.version,
+    )
+
+    assert cancelled.version == read.version + 2
+    assert bids.get(ALICE, bid.bid_id) == cancelled
+    assert cancelled.heartbeat_at == NOW + 3_510
+
+
+def test_a_heartbeat_on_a_bid_not_executing_answers_it_unchanged(
+    bids: BidRepository,
+) -> None:
+    pending = stored(bids, a_bid())
+    cancelled = cancel(bids, stored(bids, a_bid()))
+
+    assert bids.heartbeat(ALICE, pending.bid_id, NOW + 3_500) == pending
+    assert bids.heartbeat(ALICE, cancelled.bid_id, NOW + 3_500) == cancelled
+    assert bids.get(ALICE, pending.bid_id) == pending
+    assert bids.get(ALICE, cancelled.bid_id) == cancelled
+
+
+def test_a_heartbeat_on_a_missing_bid_is_none_and_writes_nothing(
+    bids: BidRepository, mocked_aws: MockedAws
+) -> None:
+    assert bids.heartbeat(ALICE, "no-such-bid", NOW) is None
+    assert bids.get(ALICE, "no-such-bid") is None
+    item = mocked_aws.table("BidsTable").get_item(Key=bid_key(ALICE, "no-such-bid"))
+    assert "Item" not in item
+
+
+def test_the_heartbeat_is_not_a_field_edits_may_set(bids: BidRepository) -> None:
+    bid = stored(bids, a_bid())
+
+    with pytest.raises(ValueError, match="cannot change"):
+        bids.update_fields(ALICE, bid.bid_id, {"heartbeat_at": NOW}, None)
+
+
 # ------------------------------------------------------------------ the race
 def race(bids: BidRepository, bid: StoredBid) -> tuple[list[str], dict[str, Any]]:
     """A cancel and the executor's claim of one PENDING bid, released at once;

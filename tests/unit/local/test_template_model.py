@@ -53,7 +53,7 @@ def test_functions_get_globals_their_environment_and_layers(
     assert spec.environment["USERS_TABLE"] == "ebay-sniper-users-local"
     assert spec.environment["STAGE"] == "local"
     assert spec.environment["POWERTOOLS_SERVICE_NAME"] == "user_management"
-    assert spec.environment["POWERTOOLS_METRICS_NAMESPACE"] == "EbaySniper"
+    assert spec.environment["POWERTOOLS_METRICS_NAMESPACE"] == "EbaySniper-local"
     assert spec.runnable
 
 

@@ -5,6 +5,8 @@ once for the module: every test writes bids of its own."""
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -220,14 +222,25 @@ class FakeMetrics:
 
 class RacingBids:
     """The real repository, with someone else's write slipped in just before the
-    executor's first commit to send (the race a user's edit can win)."""
+    executor's first commit to send (the race a user's edit can win). It also
+    counts the executor's reads and remembers its heartbeats."""
 
     def __init__(self, bids: BidRepository) -> None:
         self.bids = bids
         self.before_commit: Callable[[], None] | None = None
+        self.reads = 0
+        self.beats: list[int] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.bids, name)
+
+    def get(self, user_id: str, bid_id: str) -> StoredBid | None:
+        self.reads += 1
+        return self.bids.get(user_id, bid_id)
+
+    def heartbeat(self, user_id: str, bid_id: str, at: int) -> StoredBid | None:
+        self.beats.append(at)
+        return self.bids.heartbeat(user_id, bid_id, at)
 
     def update_fields(self, *args: Any, **kwargs: Any) -> StoredBid:
         if self.before_commit is not None and "sent_at" in args[2]:
@@ -382,6 +395,130 @@ def test_an_earlier_lead_already_past_bids_at_once(world: World) -> None:
     assert edited[0] <= sent_at <= edited[0] + TIMING.recheck_seconds + 0.5
 
 
+# ---------------------------------------------------------------- the heartbeat
+def test_the_wait_beats_a_heartbeat_at_every_recheck_instead_of_reading(
+    world: World,
+) -> None:
+    bid = world.bid()
+
+    result = world.run(bid)
+
+    assert result.status is BidStatus.WON
+    beats = world.bids.beats
+    # Woken 95 s before the target: one beat per 10 s of sleep, one at the last
+    # look (2 s before the target) and one at the commit (0.2 s before it).
+    assert len(beats) == 11
+    assert beats[0] <= START + TIMING.recheck_seconds + 1
+    gaps = [b - a for a, b in itertools.pairwise(beats)]
+    assert all(0 < gap <= TIMING.recheck_seconds + 1 for gap in gaps), gaps
+    assert beats[-1] == math.ceil(bid.target_time - TIMING.commit_ahead_seconds)
+    assert world.bids.reads == 0  # each re-read is the heartbeat's answer
+    stored = world.stored(bid)
+    assert stored.heartbeat_at == beats[-1]
+    # Claim, commit, PLACED, WON: the heartbeats bumped no version.
+    assert stored.version == bid.version + 4
+
+
+def test_a_cancel_during_the_sleep_stops_at_the_next_heartbeat(
+    world: World,
+) -> None:
+    bid = world.bid()
+    executor = world.executor()
+    cancelled: list[float] = []
+
+    def cancel_meanwhile(seconds: float) -> None:
+        world.clock.sleep(seconds)
+        if not cancelled and world.clock.now() > START + 30:
+            cancelled.append(world.clock.now())
+            world.repository.transition(
+                bid.user_id,
+                bid.bid_id,
+                (BidStatus.EXECUTING,),
+                BidStatus.CANCELLED,
+                {"reason": "Cancelled by you."},
+            )
+
+    executor.sleep = cancel_meanwhile
+    result = executor.execute(BidExecutionEvent(bidId=bid.bid_id, userId=bid.user_id))
+
+    assert result.skipped == "the bid became CANCELLED meanwhile"
+    assert world.ebay.count("place") == 0
+    assert world.notifier.sent == []
+    # The beat that found it cancelled wrote nothing: the last one stored is
+    # from before the cancel.
+    stored = world.stored(bid)
+    assert stored.status is BidStatus.CANCELLED
+    assert stored.heartbeat_at == world.bids.beats[-2] < cancelled[0]
+
+
+def test_an_edit_at_the_version_read_before_a_heartbeat_is_what_ebay_gets(
+    world: World,
+) -> None:
+    """The heartbeat bumps no version: a user's edit made with the version read
+    before it (Bid Management reads, then writes) still succeeds, and the
+    executor follows it."""
+    bid = world.bid()
+    executor = world.executor()
+    edited: list[int] = []
+
+    def edit_across_a_heartbeat(seconds: float) -> None:
+        world.clock.sleep(seconds)
+        if not edited and world.clock.now() > START + 30:
+            read = world.stored(bid)  # what the user's PUT read
+            world.bids.bids.heartbeat(bid.user_id, bid.bid_id, int(START) + 31)
+            world.repository.update_fields(
+                bid.user_id,
+                bid.bid_id,
+                {"max_bid_amount": 4000},
+                None,
+                expected_statuses=(BidStatus.EXECUTING,),
+                expected_version=read.version,
+            )
+            edited.append(read.version)
+
+    executor.sleep = edit_across_a_heartbeat
+    result = executor.execute(BidExecutionEvent(bidId=bid.bid_id, userId=bid.user_id))
+
+    assert edited
+    assert result.status is BidStatus.WON
+    assert [amount for _, amount in world.ebay.accepted] == [4000]
+
+
+def test_an_executor_taken_for_dead_stops_at_its_next_heartbeat(
+    world: World,
+) -> None:
+    """Stalled past the sweep's heartbeat grace, the claim is released (as the
+    sweep writes it) and the snipe started again: the original, waking, finds
+    the bid no longer EXECUTING and stops; the rerun's bid is the only one."""
+    bid = world.bid()
+    original = world.executor()
+
+    def stalls(seconds: float) -> None:
+        world.clock.sleep(seconds)
+        if world.clock.now() > START + 30 and world.stored(bid).status is (
+            BidStatus.EXECUTING
+        ):
+            world.clock.sleep(40)  # a stall: no heartbeat for 50 s
+            claim = world.stored(bid)
+            world.repository.transition(
+                bid.user_id,
+                bid.bid_id,
+                (BidStatus.EXECUTING,),
+                BidStatus.PENDING,
+                None,
+                expected_version=claim.version,
+            )
+
+    original.sleep = stalls
+    first = original.execute(BidExecutionEvent(bidId=bid.bid_id, userId=bid.user_id))
+    rerun = world.run(bid)
+
+    assert first.skipped == "the bid became PENDING meanwhile"
+    assert rerun.status is BidStatus.WON
+    assert [amount for _, amount in world.ebay.accepted] == [2500]
+    assert world.ebay.count("place") == 1
+
+
 def test_woken_after_the_cutoff_fails_without_bidding(world: World) -> None:
     bid = world.bid()
     world.clock.now_value = END - 0.5
@@ -411,6 +548,28 @@ def test_a_commit_answered_past_the_cutoff_fails_without_blaming_ebay(
     assert (result.status, result.reason) == (BidStatus.FAILED, HELD_UP)
     assert [name for name, _ in world.ebay.calls] == ["get_item", "get_item"]
     assert world.ebay.accepted == []
+
+
+def test_a_token_read_that_outlasts_the_cutoff_does_not_blame_ebay(
+    world: World,
+) -> None:
+    """Seen in the fault campaign: a rerun claimed the bid a second before the
+    cutoff, its token read (DynamoDB, KMS) took that second, and the item read
+    that could no longer start told the user "eBay could not be reached"."""
+    bid = world.bid()
+    world.clock.now_value = END - 2.0
+    asked = world.tokens.access_token
+
+    def slow_token(*args: Any, **kwargs: Any) -> SecretStr:
+        world.clock.now_value = END - 0.5  # past the 1 s cutoff
+        return asked(*args, **kwargs)
+
+    world.tokens.access_token = slow_token  # type: ignore[method-assign]
+
+    result = world.run(bid)
+
+    assert (result.status, result.reason) == (BidStatus.FAILED, HELD_UP)
+    assert world.ebay.calls == []
 
 
 def browse_serving_live_listings_only(world: World) -> Callable[..., ItemDetails]:

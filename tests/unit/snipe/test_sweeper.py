@@ -6,7 +6,9 @@ runs, emails and metrics are fakes of the sweeper's own interfaces."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -409,6 +411,97 @@ def test_a_fresh_claim_by_a_rerun_is_not_taken_away(world: World) -> None:
     )
 
     assert world.sweep().repairs == {}
+
+
+# Production's timing (TIMING, SETTINGS): woken margin + lead = 95 s before the
+# end, a heartbeat every 10 s of the wait, 15 s of claim grace; the rule's grace
+# is 2 x 10 + 15 = 35 s. Times below are from the end.
+CLAIMED_AT = -95
+
+
+def claim_with_heartbeat(
+    world: World, *, ends_in: float, heartbeat: int | None
+) -> StoredBid:
+    """An executor's claim (at its fire time) whose last heartbeat was
+    `heartbeat` seconds from the end (None: it died before its first)."""
+    end = int(NOW + ends_in)
+    return world.bid(
+        ends_in=ends_in,
+        status=BidStatus.EXECUTING,
+        updated_at=end + CLAIMED_AT,
+        heartbeat_at=None if heartbeat is None else end + heartbeat,
+    )
+
+
+@pytest.mark.parametrize("heartbeat", [-60, None])
+def test_an_executor_silent_for_the_heartbeat_grace_is_replaced_in_time(
+    world: World, heartbeat: int | None
+) -> None:
+    """Killed mid-sleep: its last heartbeat 60 s before the end (or none at
+    all), the sweep 25 s before it. The target rule alone would wait for
+    end + 10 s, past the cutoff; the heartbeat's silence lets a rerun bid."""
+    bid = claim_with_heartbeat(world, ends_in=25, heartbeat=heartbeat)
+    target_rule = max(bid.target_time, bid.updated_at) + SETTINGS.claim_grace_seconds
+    assert target_rule > NOW  # not yet stale by the target
+
+    result = world.sweep()
+
+    assert result.repairs == {Repair.STALE_CLAIM_RERUN: 1}
+    released = world.stored(bid)
+    assert (released.status, released.version) == (BidStatus.PENDING, bid.version + 1)
+    (started,) = world.executions.started
+    assert (started.kind, started.repair) == (ExecutionKind.SNIPE, released.version)
+    (entry,) = world.entries(bid)
+    assert entry.details["repair"] == "stale_claim_rerun"
+
+
+def test_an_executor_whose_heartbeat_is_fresh_is_left_to_sleep(
+    world: World,
+) -> None:
+    bid = claim_with_heartbeat(world, ends_in=25, heartbeat=-30)
+
+    assert world.sweep().repairs == {}
+    assert world.stored(bid) == bid
+    assert world.executions.started == []
+
+
+@pytest.mark.parametrize("ends_in", [0.5, -30])
+def test_a_silent_executor_found_after_the_cutoff_is_failed(
+    world: World, ends_in: float
+) -> None:
+    # 0.5 s before the end only the heartbeat's silence says so; 30 s after
+    # it, the target rule as well.
+    bid = claim_with_heartbeat(world, ends_in=ends_in, heartbeat=-60)
+
+    assert world.sweep().repairs == {Repair.FAILED: 1}
+    stored = world.stored(bid)
+    assert (stored.status, stored.reason) == (BidStatus.FAILED, STOPPED_BEFORE_SENDING)
+    assert world.executions.started == []
+    assert [n.status for n in world.notifier.sent] == [BidStatus.FAILED]
+
+
+def test_a_sleeping_executor_is_never_taken_for_dead(world: World) -> None:
+    """A sweep at any moment of a live executor's wait (a quarter-second
+    apart) finds its claim, or its last heartbeat, at most a recheck old:
+    never a repair. The claim is stored rounded down, each beat rounded up.
+    (Stored, so that a repair would be written, and seen.)"""
+    end = int(NOW) + 100
+    claimed_at = end + CLAIMED_AT + 0.7
+    waiting_from = claimed_at + 0.5  # the token and the item read first
+    claim = world.bid(
+        ends_in=100, status=BidStatus.EXECUTING, updated_at=int(claimed_at)
+    )
+    assert claim.auction_end_time == end
+    sweeper = world.sweeper()
+    ready = TIMING.commit_at(claim.target_time)
+    moment = claimed_at
+    while moment < ready:
+        beats = int((moment - waiting_from) // TIMING.recheck_seconds)
+        last = waiting_from + beats * TIMING.recheck_seconds
+        bid = replace(claim, heartbeat_at=math.ceil(last) if beats > 0 else None)
+        assert sweeper._claimed(bid, moment) is None, moment - end
+        moment += 0.25
+    assert world.stored(claim) == claim
 
 
 def test_a_claim_left_past_the_cutoff_is_failed_saying_why(world: World) -> None:
