@@ -11,6 +11,10 @@ safety net, `sniper.snipe.sweeper`: it needs the executor's permissions, setting
 and timeout anyway, so the template keeps its eight functions.
 """
 
+from sniper import init_phase  # first: init runs without GC pauses
+
+# isort: split
+
 import time
 from typing import Any
 
@@ -61,3 +65,6 @@ def _finish_by(context: LambdaContext) -> float | None:
     if remaining <= 0:
         return None
     return time.time() + remaining - FINISH_SLACK_SECONDS
+
+
+init_phase.finished()  # last: init is over

@@ -1,5 +1,9 @@
 """Bid History: the caller's bid history, newest first, and one bid's timeline."""
 
+from sniper import init_phase  # first: init runs without GC pauses
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -105,3 +109,6 @@ def timeline(
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+init_phase.finished()  # last: init is over

@@ -1,5 +1,9 @@
 """Bid Management: create, list, read, edit and cancel the caller's bids."""
 
+from sniper import init_phase  # first: init runs without GC pauses
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -239,3 +243,6 @@ def statuses_of(raw: list[str] | None) -> list[BidStatus]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+init_phase.finished()  # last: init is over

@@ -1,6 +1,10 @@
 """eBay OAuth: link, inspect and unlink the caller's eBay account; and eBay's
 account deletion notifications, which eBay itself calls (no Cognito token)."""
 
+from sniper import init_phase  # first: init runs without GC pauses
+
+# isort: split
+
 import base64
 import binascii
 from typing import Annotated, Any
@@ -254,3 +258,6 @@ def raw_body(body: str | None, is_base64_encoded: bool | None) -> bytes:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+init_phase.finished()  # last: init is over

@@ -4,6 +4,10 @@ Triggered by an EventBridge schedule; the event carries nothing the job needs
 beyond its time. The rules are in `sniper.services.token_refresh`.
 """
 
+from sniper import init_phase  # first: init runs without GC pauses
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -31,3 +35,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     return result.model_dump()
+
+
+init_phase.finished()  # last: init is over

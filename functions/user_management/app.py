@@ -1,15 +1,20 @@
 """User Management: the caller's profile, preferences and account, plus /health."""
 
+from sniper import init_phase  # first: init runs without GC pauses
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from sniper.api import create_resolver, current_user
 from sniper.composition_users import user_service
+from sniper.models.base import Model
 from sniper.models.users import (
     PreferencesUpdate,
     UpdateUserRequest,
@@ -32,7 +37,7 @@ tracer = tracer_for("botocore")
 app = create_resolver()
 
 
-class HealthResponse(BaseModel):
+class HealthResponse(Model):
     """The API answers, and from which stage."""
 
     status: str = Field(description="`ok` whenever the API answers.")
@@ -154,3 +159,6 @@ def delete_account() -> Response[None]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+init_phase.finished()  # last: init is over

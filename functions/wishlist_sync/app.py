@@ -1,5 +1,9 @@
 """Wishlist Sync: the caller's eBay watch list and live item details."""
 
+from sniper import init_phase  # first: init runs without GC pauses
+
+# isort: split
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -89,3 +93,6 @@ def item(
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+init_phase.finished()  # last: init is over

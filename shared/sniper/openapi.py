@@ -21,6 +21,8 @@ from aws_lambda_powertools.event_handler.openapi.types import (
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from sniper.models.base import Model
+
 if TYPE_CHECKING:
     # Powertools' OpenAPI models cost a cold start ~150 ms: imported only when
     # a document is generated, never to serve a request.
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     )
 
 
-class FieldError(BaseModel):
+class FieldError(Model):
     """One invalid input of a 400 `VALIDATION_ERROR`."""
 
     field: str = Field(description="The field, dotted for nested ones: `email`.")
@@ -40,7 +42,7 @@ class FieldError(BaseModel):
     message: str = Field(description="What is wrong with it, for a person.")
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     """The body of every error response, whatever the route or status."""
 
     statusCode: int = Field(description="The HTTP status, repeated.")

@@ -131,3 +131,31 @@ def test_a_cold_start_loads_only_what_the_function_calls(logical_id: str) -> Non
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_a_cold_start_ends_with_garbage_collection_on(logical_id: str) -> None:
+    """`sniper.init_phase` turns collection off while the function loads; a
+    handler that forgot `init_phase.finished()` would never collect again, and a
+    warm container would grow until Lambda killed it."""
+    properties = FUNCTIONS[logical_id]
+    code_dir = ROOT / str(properties["CodeUri"])
+    environment = lambda_environment(logical_id, [code_dir, ROOT / "shared"], code_dir)
+    environment["PATH"] = os.environ.get("PATH", "")
+    script = (
+        "import gc\n"
+        "import app\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 10_000)\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=code_dir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True True"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from sniper.ebay.config import EbayEndpoints
 from sniper.ebay.errors import (
@@ -30,6 +30,7 @@ from sniper.ebay.rest import (
     raise_for_rest_status,
 )
 from sniper.ebay.timestamps import unix_seconds_or_none
+from sniper.models.base import Model
 
 ITEM_PATH = "/buy/browse/v1/item"
 # 11001: getItem's id not found; 11003: getItemByLegacyId's id not found. The
@@ -117,19 +118,19 @@ def _classify(status: int, detail: EbayErrorDetail) -> type[EbayError] | None:
     return None
 
 
-class _Image(BaseModel):
+class _Image(Model):
     model_config = ConfigDict(extra="ignore")
     image_url: str | None = Field(default=None, alias="imageUrl")
 
 
-class _Seller(BaseModel):
+class _Seller(Model):
     model_config = ConfigDict(extra="ignore")
     username: str | None = None
     feedback_percentage: str | None = Field(default=None, alias="feedbackPercentage")
     feedback_score: int | None = Field(default=None, alias="feedbackScore")
 
 
-class _Item(BaseModel):
+class _Item(Model):
     """The subset of Browse's ``Item`` the sniper reads; all else is ignored,
     and enumerations stay strings so new eBay values cannot break parsing."""
 

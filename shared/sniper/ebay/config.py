@@ -16,9 +16,10 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import ConfigDict, Field, SecretStr, ValidationError
 
 from sniper.ebay.errors import EbayConfigError, invalid_fields
+from sniper.models.base import Model
 
 SECRET_MAX_AGE_SECONDS = 300
 DEFAULT_MARKETPLACE_ID = "EBAY_US"
@@ -31,7 +32,7 @@ class EbayEnvironment(StrEnum):
     PRODUCTION = "production"
 
 
-class EbayEndpoints(BaseModel):
+class EbayEndpoints(Model):
     """Base URLs of eBay's services, without trailing slashes."""
 
     model_config = ConfigDict(frozen=True)
@@ -72,7 +73,7 @@ _OVERRIDES = {
 }
 
 
-class EbaySettings(BaseModel):
+class EbaySettings(Model):
     """The eBay part of a function's environment, read once per container."""
 
     model_config = ConfigDict(frozen=True)
@@ -137,7 +138,7 @@ VERIFICATION_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{32,80}")
 """What eBay's developer portal accepts as a deletion endpoint's verification token."""
 
 
-class DeletionEndpoint(BaseModel):
+class DeletionEndpoint(Model):
     """What the app registered with eBay for account deletion notifications: the
     endpoint URL, exactly as registered, and its verification token."""
 
@@ -147,7 +148,7 @@ class DeletionEndpoint(BaseModel):
     verification_token: SecretStr
 
 
-class EbayAppCredentials(BaseModel):
+class EbayAppCredentials(Model):
     """The app's eBay keyset: the secret's JSON
     ``{"clientId": ..., "clientSecret": ..., "ruName": ...}``, optionally with
     ``"verificationToken"`` and ``"deletionEndpointUrl"`` (account deletion

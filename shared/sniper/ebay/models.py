@@ -7,8 +7,9 @@ model never shows one. Enumerations eBay may extend stay plain strings.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import ConfigDict, SecretStr
 
+from sniper.models.base import Model
 from sniper.money import Money
 
 AUCTION_LISTING_TYPE = "Chinese"  # Trading's name for an auction
@@ -16,7 +17,7 @@ AUCTION_BUYING_OPTION = "AUCTION"  # Browse's name for an auction
 AUCTION_ENDED = "ENDED"
 
 
-class _Model(BaseModel):
+class _Model(Model):
     model_config = ConfigDict(frozen=True)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote, urlencode
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import ConfigDict, Field, SecretStr, ValidationError
 
 from sniper.ebay.config import EbayAppCredentials, EbayEndpoints
 from sniper.ebay.errors import (
@@ -31,6 +31,7 @@ from sniper.ebay.errors import (
 from sniper.ebay.http import EbayTransport
 from sniper.ebay.models import AccessToken, UserTokens
 from sniper.ebay.rest import raise_for_rest_status, retry_after_seconds
+from sniper.models.base import Model
 
 # Scope URLs are the same in the sandbox and in production.
 API_SCOPE = "https://api.ebay.com/oauth/api_scope"
@@ -55,7 +56,7 @@ _INVALID_GRANT = "invalid_grant"
 CredentialsSource = Callable[[], EbayAppCredentials]
 
 
-class _TokenAnswer(BaseModel):
+class _TokenAnswer(Model):
     """The token endpoint's JSON (eBay's OAuth guide, "token response")."""
 
     model_config = ConfigDict(extra="ignore")

@@ -12,7 +12,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from sniper.ebay.config import EbayEndpoints
 from sniper.ebay.errors import (
@@ -34,6 +34,7 @@ from sniper.ebay.rest import (
     raise_for_rest_status,
 )
 from sniper.ebay.timestamps import unix_seconds_or_none
+from sniper.models.base import Model
 from sniper.money import Money
 
 BIDDING_PATH = "/buy/offer/v1_beta/bidding"
@@ -130,13 +131,13 @@ def _classify_bidding(status: int, detail: EbayErrorDetail) -> type[EbayError] |
     return None
 
 
-class _ProxyBid(BaseModel):
+class _ProxyBid(Model):
     model_config = ConfigDict(extra="ignore")
     proxy_bid_id: str | None = Field(default=None, alias="proxyBidId")
     max_amount: WireAmount | None = Field(default=None, alias="maxAmount")
 
 
-class _Bidding(BaseModel):
+class _Bidding(Model):
     """Offer's ``Bidding`` type; ``auctionStatus`` stays a string (eBay may add
     values)."""
 

@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from sniper.ebay.errors import (
     EbayAuthError,
@@ -27,6 +27,7 @@ from sniper.ebay.errors import (
     EbayTransientError,
     redact_detail,
 )
+from sniper.models.base import Model
 from sniper.money import Money
 
 # eBay's generic REST error id for a token without the needed scope (403); an
@@ -172,7 +173,7 @@ def bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
 
 
-class WireAmount(BaseModel):
+class WireAmount(Model):
     """eBay's REST amount ``{"value": "12.50", "currency": "USD"}``."""
 
     model_config = ConfigDict(extra="ignore")

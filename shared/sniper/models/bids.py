@@ -9,8 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from sniper.models.base import Model
 from sniper.models.users import MAX_SNIPE_LEAD_SECONDS, MIN_SNIPE_LEAD_SECONDS
 
 EBAY_ITEM_ID_PATTERN = r"^[0-9]{1,19}$"
@@ -71,7 +72,7 @@ BidLeadSeconds = Annotated[
 ]
 
 
-class CreateBidRequest(BaseModel):
+class CreateBidRequest(Model):
     """A new snipe on one auction; the lead defaults to the user's preference."""
 
     model_config = ConfigDict(extra="forbid")
@@ -81,7 +82,7 @@ class CreateBidRequest(BaseModel):
     snipeLeadSeconds: BidLeadSeconds | None = None
 
 
-class UpdateBidRequest(BaseModel):
+class UpdateBidRequest(Model):
     """An edit of a pending bid: a new maximum, a new lead, or both."""
 
     model_config = ConfigDict(extra="forbid")
@@ -100,7 +101,7 @@ class UpdateBidRequest(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
-class Pagination(BaseModel):
+class Pagination(Model):
     """Where a page ends: pass `nextCursor` back as `cursor` for the next one."""
 
     limit: int | None = Field(
@@ -111,7 +112,7 @@ class Pagination(BaseModel):
     )
 
 
-class BidResponse(BaseModel):
+class BidResponse(Model):
     """A bid as the frontend shows it."""
 
     bidId: str
@@ -145,12 +146,12 @@ class BidResponse(BaseModel):
     reason: str | None = Field(default=None, description="why a bid FAILED or LOST")
 
 
-class BidListResponse(BaseModel):
+class BidListResponse(Model):
     items: list[BidResponse]
     pagination: Pagination
 
 
-class BidHistoryItem(BaseModel):
+class BidHistoryItem(Model):
     """One append-only entry of a bid's history."""
 
     historyId: str
@@ -163,6 +164,6 @@ class BidHistoryItem(BaseModel):
     finalPrice: int | None = Field(default=None, description="cents")
 
 
-class BidHistoryResponse(BaseModel):
+class BidHistoryResponse(Model):
     items: list[BidHistoryItem]
     pagination: Pagination

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from sniper.models.base import Model
 
 
-class AuthUrlResponse(BaseModel):
+class AuthUrlResponse(Model):
     """Where to send the browser to consent, and the state to expect back."""
 
     authUrl: str
@@ -13,7 +15,7 @@ class AuthUrlResponse(BaseModel):
     expiresAt: int = Field(description="Unix seconds after which the state is void")
 
 
-class OAuthCallbackRequest(BaseModel):
+class OAuthCallbackRequest(Model):
     """What eBay's redirect handed the frontend."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -29,7 +31,7 @@ class OAuthCallbackRequest(BaseModel):
     )
 
 
-class EbayAccountStatus(BaseModel):
+class EbayAccountStatus(Model):
     """Whether an eBay account is linked, and until when it works."""
 
     isLinked: bool

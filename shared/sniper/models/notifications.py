@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from sniper.models.base import Model
 from sniper.models.bids import BidStatus
 from sniper.models.snipe import (
     BidNotificationEvent,
@@ -44,7 +45,7 @@ class NotificationOutcome(StrEnum):
     POSTMARK_REJECTED = "POSTMARK_REJECTED"
 
 
-class NotificationResult(BaseModel):
+class NotificationResult(Model):
     """The handler's answer: never an address, never Postmark's own message text."""
 
     sent: bool

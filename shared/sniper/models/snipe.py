@@ -6,8 +6,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from sniper.models.base import Model
 from sniper.models.bids import BidStatus
 
 
@@ -18,7 +19,7 @@ class ExecutionKind(StrEnum):
     OUTCOME_CHECK = "OUTCOME_CHECK"
 
 
-class BidExecutionEvent(BaseModel):
+class BidExecutionEvent(Model):
     """The schedule's input. The executor trusts only the ids: it re-reads the bid,
     so an edit made after the schedule was written is what counts."""
 
@@ -44,7 +45,7 @@ class BidExecutionEvent(BaseModel):
     )
 
 
-class BidExecutionResult(BaseModel):
+class BidExecutionResult(Model):
     """What one executor invocation did with the bid."""
 
     bidId: str
@@ -64,7 +65,7 @@ class NotificationKind(StrEnum):
     RELINK_REMINDER = "RELINK_REMINDER"
 
 
-class BidNotificationEvent(BaseModel):
+class BidNotificationEvent(Model):
     """Tells the Notification Handler a bid ended (WON, LOST, FAILED, or CANCELLED
     by the system); it re-reads the bid and the user for the details."""
 
@@ -80,7 +81,7 @@ class BidNotificationEvent(BaseModel):
     reason: str | None = None
 
 
-class RelinkReminderEvent(BaseModel):
+class RelinkReminderEvent(Model):
     """Tells the Notification Handler to ask a user, once, to link eBay again
     before their refresh token expires (sent by Token Refresh)."""
 
@@ -109,7 +110,7 @@ def is_sweep(event: Any) -> bool:
     return isinstance(event, dict) and event.get("sweep") is True
 
 
-class SweepResult(BaseModel):
+class SweepResult(Model):
     """What one sweep looked at and put right."""
 
     examined: int = Field(description="bids in flight read")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from sniper.models.base import Model
 
 
-class TokenRefreshResult(BaseModel):
+class TokenRefreshResult(Model):
     """Counts only, no tokens: the result ends up in Lambda's logs and metrics."""
 
     usersChecked: int = Field(

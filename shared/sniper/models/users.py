@@ -10,13 +10,14 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StrictBool,
     StringConstraints,
     ValidationError,
 )
+
+from sniper.models.base import Model
 
 MIN_SNIPE_LEAD_SECONDS = 3
 MAX_SNIPE_LEAD_SECONDS = 60
@@ -68,7 +69,7 @@ SnipeLeadSeconds = Annotated[
 ]
 
 
-class UserPreferences(BaseModel):
+class UserPreferences(Model):
     """How a user wants to be told about their snipes, and how close to bid."""
 
     model_config = ConfigDict(extra="forbid")
@@ -102,7 +103,7 @@ class UserPreferences(BaseModel):
         return cls.model_validate(kept)
 
 
-class PreferencesUpdate(BaseModel):
+class PreferencesUpdate(Model):
     """A partial change of preferences: fields left out stay as they are."""
 
     model_config = ConfigDict(extra="forbid")
@@ -122,7 +123,7 @@ class PreferencesUpdate(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
-class UpdateUserRequest(BaseModel):
+class UpdateUserRequest(Model):
     """A change of the profile: a new email, new preferences, or both."""
 
     model_config = ConfigDict(extra="forbid")
@@ -131,7 +132,7 @@ class UpdateUserRequest(BaseModel):
     preferences: PreferencesUpdate | None = None
 
 
-class UserProfileResponse(BaseModel):
+class UserProfileResponse(Model):
     """The profile as the frontend sees it."""
 
     userId: str

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from sniper.models.base import Model
 
 
-class WishlistItem(BaseModel):
+class WishlistItem(Model):
     """One watched eBay listing."""
 
     ebayItemId: str
@@ -26,7 +28,7 @@ class WishlistItem(BaseModel):
     itemUrl: str | None = None
 
 
-class WishlistResponse(BaseModel):
+class WishlistResponse(Model):
     items: list[WishlistItem]
     lastSyncAt: int
     totalItems: int

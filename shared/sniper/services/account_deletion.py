@@ -22,7 +22,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from sniper.ebay import (
     MARKETPLACE_ACCOUNT_DELETION,
@@ -40,6 +40,7 @@ from sniper.ebay import (
 )
 from sniper.ebay.notification import PublicKeyLookupRefused
 from sniper.errors import BadRequestError, ServiceUnavailableError, SniperError
+from sniper.models.base import Model
 from sniper.observability import logger
 
 
@@ -50,7 +51,7 @@ class SignatureRejected(SniperError):
     code = "PRECONDITION_FAILED"
 
 
-class ChallengeResponse(BaseModel):
+class ChallengeResponse(Model):
     """The answer to eBay's endpoint validation."""
 
     challengeResponse: str = Field(
@@ -64,7 +65,7 @@ class NoticeOutcome(StrEnum):
     IGNORED = "ignored"
 
 
-class _Metadata(BaseModel):
+class _Metadata(Model):
     model_config = ConfigDict(extra="ignore")
 
     topic: str = Field(min_length=1)
@@ -72,7 +73,7 @@ class _Metadata(BaseModel):
     deprecated: bool | None = None
 
 
-class _Notification(BaseModel):
+class _Notification(Model):
     model_config = ConfigDict(extra="ignore")
 
     notificationId: str | None = None
@@ -82,7 +83,7 @@ class _Notification(BaseModel):
     data: dict[str, Any] | None = None
 
 
-class _Notice(BaseModel):
+class _Notice(Model):
     """Any eBay notice: ``{metadata, notification}``."""
 
     model_config = ConfigDict(extra="ignore")
@@ -91,7 +92,7 @@ class _Notice(BaseModel):
     notification: _Notification
 
 
-class _DeletedAccount(BaseModel):
+class _DeletedAccount(Model):
     """``notification.data`` of MARKETPLACE_ACCOUNT_DELETION. ``userId`` is the
     immutable id our links are keyed by; the username and eiasToken are not
     needed and are not kept."""
