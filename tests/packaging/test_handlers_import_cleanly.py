@@ -105,13 +105,26 @@ NOT_LOADED_BY = {
 }
 
 
-@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
-def test_a_cold_start_loads_only_what_the_function_calls(logical_id: str) -> None:
-    """Imported with Lambda's environment, so the Tracer patches as in Lambda."""
-    properties = FUNCTIONS[logical_id]
-    code_dir = ROOT / str(properties["CodeUri"])
+def cold_start(logical_id: str, script: str) -> str:
+    """`script`'s last line of output, run where the handler's code lives with
+    Lambda's environment (so the Tracer patches as in Lambda)."""
+    code_dir = ROOT / str(FUNCTIONS[logical_id]["CodeUri"])
     environment = lambda_environment(logical_id, [code_dir, ROOT / "shared"], code_dir)
     environment["PATH"] = os.environ.get("PATH", "")
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=code_dir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_a_cold_start_loads_only_what_the_function_calls(logical_id: str) -> None:
     unwanted = (*NEVER_LOADED, *NOT_LOADED_BY[logical_id])
     script = (
         "import sys, app\n"
@@ -120,17 +133,7 @@ def test_a_cold_start_loads_only_what_the_function_calls(logical_id: str) -> Non
         " if any(m == u or m.startswith(u + '.') for u in unwanted)))\n"
     )
 
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=code_dir,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert cold_start(logical_id, script) == "[]"
 
 
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
@@ -138,24 +141,8 @@ def test_a_cold_start_ends_with_garbage_collection_on(logical_id: str) -> None:
     """`sniper.init_phase` turns collection off while the function loads; a
     handler that forgot `init_phase.finished()` would never collect again, and a
     warm container would grow until Lambda killed it."""
-    properties = FUNCTIONS[logical_id]
-    code_dir = ROOT / str(properties["CodeUri"])
-    environment = lambda_environment(logical_id, [code_dir, ROOT / "shared"], code_dir)
-    environment["PATH"] = os.environ.get("PATH", "")
     script = (
-        "import gc\n"
-        "import app\n"
-        "print(gc.isenabled(), gc.get_freeze_count() > 10_000)\n"
+        "import gc\nimport app\nprint(gc.isenabled(), gc.get_freeze_count() > 10_000)\n"
     )
 
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=code_dir,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "True True"
+    assert cold_start(logical_id, script) == "True True"
