@@ -419,6 +419,22 @@ def test_the_wait_beats_a_heartbeat_at_every_recheck_instead_of_reading(
     assert stored.version == bid.version + 4
 
 
+def once_during_the_sleep(
+    world: World, executor: Any, action: Callable[[], None]
+) -> None:
+    """`action` (a user's write, a stall), once, at the executor's first wake-up
+    30 s into the wait."""
+    done: list[bool] = []
+
+    def sleep(seconds: float) -> None:
+        world.clock.sleep(seconds)
+        if not done and world.clock.now() > START + 30:
+            done.append(True)
+            action()
+
+    executor.sleep = sleep
+
+
 def test_a_cancel_during_the_sleep_stops_at_the_next_heartbeat(
     world: World,
 ) -> None:
@@ -426,19 +442,17 @@ def test_a_cancel_during_the_sleep_stops_at_the_next_heartbeat(
     executor = world.executor()
     cancelled: list[float] = []
 
-    def cancel_meanwhile(seconds: float) -> None:
-        world.clock.sleep(seconds)
-        if not cancelled and world.clock.now() > START + 30:
-            cancelled.append(world.clock.now())
-            world.repository.transition(
-                bid.user_id,
-                bid.bid_id,
-                (BidStatus.EXECUTING,),
-                BidStatus.CANCELLED,
-                {"reason": "Cancelled by you."},
-            )
+    def cancel() -> None:
+        cancelled.append(world.clock.now())
+        world.repository.transition(
+            bid.user_id,
+            bid.bid_id,
+            (BidStatus.EXECUTING,),
+            BidStatus.CANCELLED,
+            {"reason": "Cancelled by you."},
+        )
 
-    executor.sleep = cancel_meanwhile
+    once_during_the_sleep(world, executor, cancel)
     result = executor.execute(BidExecutionEvent(bidId=bid.bid_id, userId=bid.user_id))
 
     assert result.skipped == "the bid became CANCELLED meanwhile"
@@ -461,22 +475,20 @@ def test_an_edit_at_the_version_read_before_a_heartbeat_is_what_ebay_gets(
     executor = world.executor()
     edited: list[int] = []
 
-    def edit_across_a_heartbeat(seconds: float) -> None:
-        world.clock.sleep(seconds)
-        if not edited and world.clock.now() > START + 30:
-            read = world.stored(bid)  # what the user's PUT read
-            world.bids.bids.heartbeat(bid.user_id, bid.bid_id, int(START) + 31)
-            world.repository.update_fields(
-                bid.user_id,
-                bid.bid_id,
-                {"max_bid_amount": 4000},
-                None,
-                expected_statuses=(BidStatus.EXECUTING,),
-                expected_version=read.version,
-            )
-            edited.append(read.version)
+    def edit_across_a_heartbeat() -> None:
+        read = world.stored(bid)  # what the user's PUT read
+        world.bids.bids.heartbeat(bid.user_id, bid.bid_id, int(START) + 31)
+        world.repository.update_fields(
+            bid.user_id,
+            bid.bid_id,
+            {"max_bid_amount": 4000},
+            None,
+            expected_statuses=(BidStatus.EXECUTING,),
+            expected_version=read.version,
+        )
+        edited.append(read.version)
 
-    executor.sleep = edit_across_a_heartbeat
+    once_during_the_sleep(world, executor, edit_across_a_heartbeat)
     result = executor.execute(BidExecutionEvent(bidId=bid.bid_id, userId=bid.user_id))
 
     assert edited
@@ -493,23 +505,19 @@ def test_an_executor_taken_for_dead_stops_at_its_next_heartbeat(
     bid = world.bid()
     original = world.executor()
 
-    def stalls(seconds: float) -> None:
-        world.clock.sleep(seconds)
-        if world.clock.now() > START + 30 and world.stored(bid).status is (
-            BidStatus.EXECUTING
-        ):
-            world.clock.sleep(40)  # a stall: no heartbeat for 50 s
-            claim = world.stored(bid)
-            world.repository.transition(
-                bid.user_id,
-                bid.bid_id,
-                (BidStatus.EXECUTING,),
-                BidStatus.PENDING,
-                None,
-                expected_version=claim.version,
-            )
+    def stall_and_release() -> None:
+        world.clock.sleep(40)  # a stall: no heartbeat for 50 s
+        claim = world.stored(bid)
+        world.repository.transition(
+            bid.user_id,
+            bid.bid_id,
+            (BidStatus.EXECUTING,),
+            BidStatus.PENDING,
+            None,
+            expected_version=claim.version,
+        )
 
-    original.sleep = stalls
+    once_during_the_sleep(world, original, stall_and_release)
     first = original.execute(BidExecutionEvent(bidId=bid.bid_id, userId=bid.user_id))
     rerun = world.run(bid)
 
