@@ -412,20 +412,25 @@ def link_user(stack: RunningStack, name: str) -> User:
     return User(name, ebay_name, str(profile.json()["userId"]), api)
 
 
-def prewarm(stack: RunningStack, count: int, function: str = EXECUTOR) -> None:
-    """`count` containers of `function` started at once (executor invocations that
-    find no bid; notification events it refuses as malformed), so snipes do not
-    share the CPUs with cold starts on a small machine (on AWS each cold start
-    has its own machine, and the margin absorbs it)."""
+def _no_bid(index: int) -> dict[str, Any]:
+    return {"bidId": f"warm-up-{index}", "userId": "campaign-warm-up"}
+
+
+def prewarm(
+    stack: RunningStack,
+    count: int,
+    function: str = EXECUTOR,
+    event: Callable[[int], dict[str, Any]] = _no_bid,
+) -> None:
+    """`count` containers of `function` started at once, each with an event that
+    does nothing (by default a snipe of a bid that does not exist), so snipes do
+    not share the CPUs with cold starts on a small machine (on AWS each cold
+    start has its own machine, and the margin absorbs it)."""
     client = aws_client(stack, "lambda", pool=count)
 
     def warm(index: int) -> None:
-        event = (
-            {"bidId": f"warm-up-{index}", "userId": "campaign-warm-up"}
-            if function == EXECUTOR
-            else {"warmUp": index}
-        )
-        client.invoke(FunctionName=function, Payload=json.dumps(event).encode())
+        payload = json.dumps(event(index)).encode()
+        client.invoke(FunctionName=function, Payload=payload)
 
     with ThreadPoolExecutor(count) as pool:
         list(pool.map(warm, range(count)))
@@ -1188,7 +1193,10 @@ def run_campaign(
         # the sleeping snipes share, can take longer than a rerun has.
         prewarm(stack, settings.containers)
         # Outcomes come in bursts as auctions end: their emails' cold starts too.
-        prewarm(stack, max(2, settings.concurrency // 3), NOTIFIER)
+        # (an event it refuses as malformed, sending nothing).
+        prewarm(
+            stack, max(2, settings.concurrency // 3), NOTIFIER, lambda i: {"warmUp": i}
+        )
         phases["users_and_prewarm"] = round(time.monotonic() - mark, 1)
         say(f"{len(users)} users linked, executors warm")
         # The first snipe to be made (the one with the longest lead, perhaps) is
@@ -1221,7 +1229,7 @@ def run_campaign(
     phases["total"] = round(time.monotonic() - began, 1)
     # The stack, its workers (reaped by it) and this process: what the run cost.
     phases["cpu_s"] = round(_cpu_seconds() - cpu_before, 1)
-    firings = late_firings(stack.log_path)
+    firings = stalls(stack.log_path)
     phases["schedules_late_max_s"] = max((late for _, late in firings), default=0.0)
     for verdict, entry in zip(verdicts, observed, strict=True):
         snipe = entry.snipe
@@ -1239,7 +1247,7 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def late_firings(log: Path) -> list[tuple[float, float]]:
+def stalls(log: Path) -> list[tuple[float, float]]:
     """Each schedule that fired late and each invocation that waited for a
     container, (when it was due, how late), from the stack's log (both logged
     from 2 s; the runner polls every 0.25 s): the stack stalled then, not a fault

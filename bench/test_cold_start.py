@@ -38,7 +38,7 @@ from tests.packaging.test_built_artifacts import (
     FUNCTIONS,
     LAYER_UNZIPPED_MAX_BYTES,
     LAYER_ZIPPED_MAX_BYTES,
-    LAYERS,
+    built_path,
 )
 from tests.support.handlers import ROOT
 
@@ -94,9 +94,7 @@ def run_once(
     """Seconds the timed code took in a fresh interpreter, as Lambda starts one,
     and seconds the whole process took (start-up and exit included)."""
     function, setup, timed = candidate
-    python_path = [build_dir / function]
-    python_path += [build_dir / layer / "python" for layer in LAYERS]
-    python_path.append(runtime_sdk)
+    python_path = built_path(build_dir, runtime_sdk, function)
     environment = lambda_environment(function, python_path, build_dir / function)
     environment["PYTHONDONTWRITEBYTECODE"] = "1"  # /var/task is read-only
     started = time.perf_counter()

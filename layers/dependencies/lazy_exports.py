@@ -58,7 +58,7 @@ class NotReExports(ValueError):
 def lazy_source(source: str, package_dir: Path) -> str:
     """The lazy form of an `__init__.py` whose statements only re-export names."""
     tree = ast.parse(source)
-    docstring, eager, names = "", [], []
+    docstring, eager = "", []
     lazy: dict[str, tuple[str, str]] = {}
     exported_all = ""
     for index, node in enumerate(tree.body):
@@ -77,7 +77,6 @@ def lazy_source(source: str, package_dir: Path) -> str:
                 name = alias.asname or alias.name
                 if alias.name == "*":
                     raise NotReExports(f"line {node.lineno}: a star import")
-                names.append(name)
                 if _is_own_submodule(name, package_dir):
                     eager.append(ast.unparse(_single(node, alias)))
                 else:

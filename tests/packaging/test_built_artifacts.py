@@ -93,6 +93,16 @@ LAYERS = sorted(
 )
 
 
+def built_path(build_dir: Path, runtime_sdk: Path, function: str) -> list[Path]:
+    """What Lambda puts on `sys.path` for `function`: its code, the layers, and
+    after them the runtime's SDK."""
+    return [
+        build_dir / function,
+        *(build_dir / layer / "python" for layer in LAYERS),
+        runtime_sdk,
+    ]
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_handler_imports_from_built_artifacts_alone(
     build_dir: Path, runtime_sdk: Path, function: str, tmp_path: Path
@@ -101,10 +111,7 @@ def test_handler_imports_from_built_artifacts_alone(
         "Properties"
     ]["Handler"]
     module, attribute = handler.rsplit(".", 1)
-    python_path = [str(build_dir / function)] + [
-        str(build_dir / layer / "python") for layer in LAYERS
-    ]
-    python_path.append(str(runtime_sdk))  # after the layers, as in Lambda
+    python_path = [str(path) for path in built_path(build_dir, runtime_sdk, function)]
     root = str(ROOT)
     code = (
         "import sys, importlib\n"
@@ -180,9 +187,7 @@ def test_an_api_cold_start_skips_the_resolvers_it_does_not_use(
     build_dir: Path, runtime_sdk: Path, tmp_path: Path
 ) -> None:
     function = "UserManagementFunction"
-    python_path = [str(build_dir / function)]
-    python_path += [str(build_dir / layer / "python") for layer in LAYERS]
-    python_path.append(str(runtime_sdk))
+    python_path = built_path(build_dir, runtime_sdk, function)
     code = (
         "import sys, app\n"
         "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"

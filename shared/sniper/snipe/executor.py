@@ -395,11 +395,12 @@ class SnipeExecutor:
         except EbayItemNotFound:
             reason = self._gone(bid, TOO_LATE)
             raise _Stop(self._finish(bid, BidStatus.FAILED, reason=reason)) from None
-        except EbayTransientError as error:
-            # Never asked (the cutoff came first): not eBay's doing.
-            never = isinstance(error, EbayDeadlineExceeded)
-            reason = HELD_UP if never else EBAY_UNREACHABLE
-            raise _Stop(self._finish(bid, BidStatus.FAILED, reason=reason)) from None
+        except EbayDeadlineExceeded:  # the cutoff came before eBay could be asked
+            raise _Stop(self._finish(bid, BidStatus.FAILED, reason=HELD_UP)) from None
+        except EbayTransientError:
+            raise _Stop(
+                self._finish(bid, BidStatus.FAILED, reason=EBAY_UNREACHABLE)
+            ) from None
         except EbayError as error:
             reason = f"eBay refused to show the item ({error.message}); no bid placed."
             raise _Stop(self._finish(bid, BidStatus.FAILED, reason=reason)) from None

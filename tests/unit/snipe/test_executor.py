@@ -303,6 +303,20 @@ class World:
         assert current is not None
         return current
 
+    def edit(
+        self, bid: StoredBid, changes: dict[str, Any], *, version: int | None = None
+    ) -> StoredBid:
+        """A user's edit of the bid while the executor holds it (Bid
+        Management's write, at `version` when it read one)."""
+        return self.repository.update_fields(
+            bid.user_id,
+            bid.bid_id,
+            changes,
+            None,
+            expected_statuses=(BidStatus.EXECUTING,),
+            expected_version=version,
+        )
+
     def actions(self, bid: StoredBid) -> list[HistoryAction]:
         return [e.action for e in self.history.timeline(bid.user_id, bid.bid_id)]
 
@@ -347,23 +361,29 @@ def test_the_bid_goes_out_at_the_target_on_ebays_clock(world: World) -> None:
     assert world.tokens.asked[0] == (END + 60, False)
 
 
+def once_during_the_sleep(
+    world: World, executor: Any, action: Callable[[], None]
+) -> None:
+    """`action` (a user's write, a stall), once, at the executor's first wake-up
+    30 s into the wait."""
+    done: list[bool] = []
+
+    def sleep(seconds: float) -> None:
+        world.clock.sleep(seconds)
+        if not done and world.clock.now() > START + 30:
+            done.append(True)
+            action()
+
+    executor.sleep = sleep
+
+
 def test_a_lead_edited_during_the_wait_moves_the_target(world: World) -> None:
     bid = world.bid()
     executor = world.executor()
 
-    def later_lead(seconds: float) -> None:
-        world.clock.sleep(seconds)
-        current = world.stored(bid)
-        if current.snipe_lead_seconds == LEAD and world.clock.now() > START + 30:
-            world.repository.update_fields(
-                bid.user_id,
-                bid.bid_id,
-                {"snipe_lead_seconds": 3},
-                None,
-                expected_statuses=(BidStatus.EXECUTING,),
-            )
-
-    executor.sleep = later_lead
+    once_during_the_sleep(
+        world, executor, lambda: world.edit(bid, {"snipe_lead_seconds": 3})
+    )
     executor.execute(BidExecutionEvent(bidId=bid.bid_id, userId=bid.user_id))
 
     (sent_at,) = [moment for name, moment in world.ebay.calls if name == "place"]
@@ -379,13 +399,7 @@ def test_an_earlier_lead_already_past_bids_at_once(world: World) -> None:
         world.clock.sleep(seconds)
         if not edited and world.clock.now() > END - 40:
             edited.append(world.clock.now())
-            world.repository.update_fields(
-                bid.user_id,
-                bid.bid_id,
-                {"snipe_lead_seconds": 60},
-                None,
-                expected_statuses=(BidStatus.EXECUTING,),
-            )
+            world.edit(bid, {"snipe_lead_seconds": 60})
 
     executor.sleep = earlier_lead
     executor.execute(BidExecutionEvent(bidId=bid.bid_id, userId=bid.user_id))
@@ -417,22 +431,6 @@ def test_the_wait_beats_a_heartbeat_at_every_recheck_instead_of_reading(
     assert stored.heartbeat_at == beats[-1]
     # Claim, commit, PLACED, WON: the heartbeats bumped no version.
     assert stored.version == bid.version + 4
-
-
-def once_during_the_sleep(
-    world: World, executor: Any, action: Callable[[], None]
-) -> None:
-    """`action` (a user's write, a stall), once, at the executor's first wake-up
-    30 s into the wait."""
-    done: list[bool] = []
-
-    def sleep(seconds: float) -> None:
-        world.clock.sleep(seconds)
-        if not done and world.clock.now() > START + 30:
-            done.append(True)
-            action()
-
-    executor.sleep = sleep
 
 
 def test_a_cancel_during_the_sleep_stops_at_the_next_heartbeat(
@@ -478,14 +476,7 @@ def test_an_edit_at_the_version_read_before_a_heartbeat_is_what_ebay_gets(
     def edit_across_a_heartbeat() -> None:
         read = world.stored(bid)  # what the user's PUT read
         world.bids.bids.heartbeat(bid.user_id, bid.bid_id, int(START) + 31)
-        world.repository.update_fields(
-            bid.user_id,
-            bid.bid_id,
-            {"max_bid_amount": 4000},
-            None,
-            expected_statuses=(BidStatus.EXECUTING,),
-            expected_version=read.version,
-        )
+        world.edit(bid, {"max_bid_amount": 4000}, version=read.version)
         edited.append(read.version)
 
     once_during_the_sleep(world, executor, edit_across_a_heartbeat)
@@ -635,15 +626,7 @@ def test_an_edit_that_wins_the_race_with_the_commit_is_what_ebay_gets(
     bid = world.bid()
 
     def edit() -> None:
-        current = world.stored(bid)
-        world.repository.update_fields(
-            bid.user_id,
-            bid.bid_id,
-            {"max_bid_amount": 4000},
-            None,
-            expected_statuses=(BidStatus.EXECUTING,),
-            expected_version=current.version,
-        )
+        world.edit(bid, {"max_bid_amount": 4000}, version=world.stored(bid).version)
 
     world.bids.before_commit = edit
 
