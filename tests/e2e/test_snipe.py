@@ -22,10 +22,10 @@ from tests.support.handlers import ROOT
 
 pytestmark = pytest.mark.slow
 
-MARGIN = 4
+MARGIN = 8  # a cold start on a busy CI machine takes up to 5 s
 LEAD = 3
 AUCTION_SECONDS = 20
-LATE_MARGIN = 10
+LATE_MARGIN = 20
 
 
 @pytest.fixture(scope="module")
@@ -159,9 +159,11 @@ def test_a_snipe_from_the_watch_list_to_the_winning_email(
 @pytest.fixture(scope="module")
 def late_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """Scheduler delivering like AWS, scaled down: up to 3 s late, and half the
-    deliveries twice. The margin must absorb the delay and a cold start (2 s and
-    more here, with several workers starting at once on two cores), as 90 s
-    absorbs 60 s and a cold start on AWS."""
+    deliveries twice. The margin must absorb the delay and a cold start, as 90 s
+    absorbs 60 s and a cold start on AWS. Here the duplicates start six or seven
+    executor containers within seconds on two cores that another test worker
+    shares: each init then takes 5 s and, in one CI run, more than 10 s, so the
+    margin is 20 s, not 10."""
     folder = tmp_path_factory.mktemp("late-stack")
     (ebay_port,) = free_ports(1)
     running = start_stack(
@@ -193,7 +195,7 @@ def test_late_and_duplicate_deliveries_all_land_on_time_once(
     api = sign_in_and_link(stack, "finn", "finn-on-ebay")
     items = [
         admin.post(
-            "/listings", json={"startPrice": "10.00", "endsInSeconds": 26 + i}
+            "/listings", json={"startPrice": "10.00", "endsInSeconds": 36 + i}
         ).json()["itemId"]
         for i in range(4)
     ]
@@ -215,10 +217,11 @@ def test_late_and_duplicate_deliveries_all_land_on_time_once(
         done = all(b["status"] in ("WON", "LOST", "FAILED") for b in found)
         return found if done else None
 
-    finished = wait_for(all_finished, timeout=60, interval=0.5)
+    finished = wait_for(all_finished, timeout=75, interval=0.5)
 
     outcomes = [(b["status"], b.get("reason")) for b in finished]
-    assert [status for status, _ in outcomes] == ["WON"] * 4, outcomes
+    slow_starts = [line for line in stack.log().splitlines() if "late (asked" in line]
+    assert [status for status, _ in outcomes] == ["WON"] * 4, (outcomes, slow_starts)
     for bid, item_id in zip(finished, items, strict=True):
         listing = admin.get(f"/listings/{item_id}").json()
         ours = [b for b in listing["bids"] if b["bidder"] == "finn-on-ebay"]
