@@ -12,7 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sniper.api import create_resolver, current_user
 from sniper.composition_bids import bid_history_service
-from sniper.models.bids import EBAY_ITEM_ID_PATTERN, BidHistoryResponse, HistoryAction
+from sniper.models.bids import EBAY_ITEM_ID_PATTERN, BidHistoryResponse
+from sniper.models.statuses import HistoryAction
 from sniper.observability import logger, metrics, tracer_for
 from sniper.openapi import BID_HISTORY, SIGNED_IN, Failure, error_responses, ok
 from sniper.pagination import MAX_CURSOR_LENGTH

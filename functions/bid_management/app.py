@@ -18,10 +18,10 @@ from sniper.errors import BadRequestError
 from sniper.models.bids import (
     BidListResponse,
     BidResponse,
-    BidStatus,
     CreateBidRequest,
     UpdateBidRequest,
 )
+from sniper.models.statuses import BidStatus
 from sniper.observability import logger, metrics, tracer_for
 from sniper.openapi import (
     BIDS,

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from wrapt import register_post_import_hook
 
 MASK = "***"
 _SECRET_KEY = re.compile(
@@ -122,8 +124,21 @@ def tracer_for(*libraries: TracedLibrary) -> Tracer:
     (AWS), `httpx` (eBay), `requests` (Postmark, through postmarker).
 
     Patching imports each library, so a function's cold start loads only what the
-    function uses. X-Ray sees every call through a patched library. Never a bare
+    function uses: botocore at once (boto3 is loaded at init anyway), the others
+    when the function's code first imports them, from a post-import hook. X-Ray
+    sees every call through a patched library, the first one too. Never a bare
     `Tracer()` besides: Tracers share their configuration, and a bare one patches
     every library X-Ray supports.
     """
-    return Tracer(patch_modules=libraries)
+    tracer = Tracer(patch_modules=[name for name in libraries if name == "botocore"])
+    for name in libraries:
+        if name != "botocore":
+            register_post_import_hook(_patcher(tracer, name), name)
+    return tracer
+
+
+def _patcher(tracer: Tracer, name: str) -> Callable[[ModuleType], None]:
+    def patch(_module: ModuleType) -> None:
+        tracer.patch([name])  # a no-op where tracing is disabled
+
+    return patch

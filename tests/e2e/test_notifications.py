@@ -11,7 +11,7 @@ import boto3
 import httpx
 import pytest
 
-from sniper.models.bids import BidStatus
+from sniper.models.statuses import BidStatus
 from tests.e2e.support import STAGE, RunningStack, free_ports, start_stack, wait_for
 from tests.support.bids import a_bid
 from tests.support.handlers import ROOT

@@ -136,8 +136,8 @@ def measured(
     events = boto3._get_default_session().events
     events.register("before-call.dynamodb", on_dynamodb, unique_id="call-counts")
     client = httpx.Client(
-        timeout=ebay_http.DEFAULT_TIMEOUT,
-        headers={"User-Agent": ebay_http.USER_AGENT},
+        timeout=ebay_http.default_timeout(),
+        headers={"User-Agent": ebay_http.user_agent()},
         event_hooks={"request": [on_ebay]},
     )
     monkeypatch.setattr(ebay_http, "_shared_client", client)

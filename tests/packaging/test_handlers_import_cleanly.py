@@ -72,13 +72,13 @@ def test_handler_imports_bare_and_its_document_has_the_template_routes(
 
 
 # What each function's cold start must not load: a library or module it never
-# calls. Powertools' Tracer() would patch (so import) every library X-Ray knows;
-# the composition modules would pull in the eBay client or the bid modules.
-NEVER_LOADED = ("sqlite3", "pymongo", "sqlalchemy")
+# calls, or calls only on some routes. Powertools' Tracer() would patch (so import)
+# every library X-Ray knows; the composition modules would pull in the eBay client
+# or the bid modules. httpx and requests load with the first call to eBay or
+# Postmark (sniper.ebay.http, sniper.observability.tracer_for).
+NEVER_LOADED = ("sqlite3", "pymongo", "sqlalchemy", "httpx", "requests")
 NOT_LOADED_BY = {
     "UserManagementFunction": (
-        "httpx",
-        "requests",
         "cryptography",
         "sniper.ebay",
         "sniper.composition",
@@ -89,19 +89,17 @@ NOT_LOADED_BY = {
         "sniper.notify",
     ),
     "BidHistoryFunction": (
-        "httpx",
-        "requests",
         "sniper.ebay",
         "sniper.composition",
         "sniper.snipe.scheduling",
         "sniper.notify",
     ),
-    "EbayOAuthFunction": ("requests", "sniper.services.bid_cancellation"),
-    "WishlistSyncFunction": ("requests", "sniper.repositories.bids"),
-    "BidManagementFunction": ("requests",),
-    "BidExecutorFunction": ("requests",),
-    "TokenRefreshFunction": ("requests",),
-    "NotificationHandlerFunction": ("httpx", "sniper.ebay"),
+    "EbayOAuthFunction": ("sniper.services.bid_cancellation",),
+    "WishlistSyncFunction": ("sniper.repositories.bids",),
+    "BidManagementFunction": (),
+    "BidExecutorFunction": (),
+    "TokenRefreshFunction": (),
+    "NotificationHandlerFunction": ("sniper.ebay",),
 }
 
 
@@ -146,3 +144,31 @@ def test_a_cold_start_ends_with_garbage_collection_on(logical_id: str) -> None:
     )
 
     assert cold_start(logical_id, script) == "True True"
+
+
+HTTPX_TRACED = (
+    "from sniper.ebay.http import shared_http_client\n"
+    "print(type(shared_http_client()._transport).__name__)\n"
+)
+REQUESTS_TRACED = (  # X-Ray wraps Session.request with wrapt
+    "import requests\nprint(type(requests.Session.request).__name__)\n"
+)
+TRACED_ON_FIRST_USE = {
+    "EbayOAuthFunction": (HTTPX_TRACED, "SyncInstrumentedTransport"),
+    "WishlistSyncFunction": (HTTPX_TRACED, "SyncInstrumentedTransport"),
+    "BidManagementFunction": (HTTPX_TRACED, "SyncInstrumentedTransport"),
+    "BidExecutorFunction": (HTTPX_TRACED, "SyncInstrumentedTransport"),
+    "TokenRefreshFunction": (HTTPX_TRACED, "SyncInstrumentedTransport"),
+    "NotificationHandlerFunction": (REQUESTS_TRACED, "BoundFunctionWrapper"),
+}
+
+
+@pytest.mark.parametrize("logical_id", sorted(TRACED_ON_FIRST_USE))
+def test_a_library_loaded_after_init_is_traced_from_its_first_call(
+    logical_id: str,
+) -> None:
+    """httpx and requests are patched for X-Ray when first imported, not at init:
+    the first eBay or Postmark call of a container must be traced all the same."""
+    probe, traced = TRACED_ON_FIRST_USE[logical_id]
+
+    assert cold_start(logical_id, "import app\n" + probe) == traced

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from sniper.models.bids import BidStatus, HistoryAction
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.repositories.bid_history import HistoryEntry
 from sniper.repositories.bids import StoredBid, new_bid_id
 from tests.support.handlers import ALICE

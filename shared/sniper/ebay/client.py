@@ -15,8 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-import httpx
-
 from sniper.ebay.config import EbaySettings, load_app_credentials
 from sniper.ebay.errors import EbayAuthError
 from sniper.ebay.http import EbayTransport, Timeout
@@ -32,6 +30,8 @@ from sniper.ebay.oauth import USER_SCOPES, CredentialsSource, EbayOAuth
 from sniper.money import Money
 
 if TYPE_CHECKING:
+    import httpx
+
     from sniper.ebay.notification import NotificationPublicKey, PublicKeyCache
 
 T = TypeVar("T")

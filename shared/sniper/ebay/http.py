@@ -4,6 +4,11 @@ One ``httpx.Client`` per container keeps TLS connections to eBay warm between
 invocations, which matters on the bid path. Timeouts are explicit and can be
 tightened per call. Network failures become typed transient errors, and the
 ``Date`` header of each answer measures how far eBay's clock is from ours.
+
+httpx is imported by the first request, not at import: most routes of the
+functions that hold an eBay client never call eBay (a cached watch list, a link's
+status), and httpx with its cookie, URL and IDNA machinery is a tenth of a cold
+start (decision log, 2026-12-02).
 """
 
 from __future__ import annotations
@@ -12,30 +17,47 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
-
-import httpx
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sniper.ebay.errors import EbayConnectionError, EbayTimeout
 
-USER_AGENT = f"ebay-sniper-api/0.1 python-httpx/{httpx.__version__}"
-DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
+if TYPE_CHECKING:
+    import httpx
 
-Timeout = float | httpx.Timeout
+Timeout: TypeAlias = "float | httpx.Timeout"
 """A per-call timeout: seconds for each phase (connect, write, read), or httpx's."""
 
 _shared_client: httpx.Client | None = None
 _shared_lock = threading.Lock()
 
 
+@cache
+def user_agent() -> str:
+    """What every request says it is."""
+    import httpx
+
+    return f"ebay-sniper-api/0.1 python-httpx/{httpx.__version__}"
+
+
+@cache
+def default_timeout() -> httpx.Timeout:
+    """Each phase's limit when a call names none."""
+    import httpx
+
+    return httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
+
+
 def shared_http_client() -> httpx.Client:
     """The container's one client, created on first use (not at import)."""
+    import httpx
+
     global _shared_client
     with _shared_lock:
         if _shared_client is None or _shared_client.is_closed:
             _shared_client = httpx.Client(
-                timeout=DEFAULT_TIMEOUT,
-                headers={"User-Agent": USER_AGENT},
+                timeout=default_timeout(),
+                headers={"User-Agent": user_agent()},
                 limits=httpx.Limits(max_connections=20, keepalive_expiry=60.0),
                 follow_redirects=False,
             )
@@ -49,7 +71,7 @@ class EbayTransport:
         self,
         http: httpx.Client | None = None,
         *,
-        default_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        default_timeout: httpx.Timeout | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._http = http
@@ -85,11 +107,12 @@ class EbayTransport:
         """Send one request; raise ``EbayTimeout``/``EbayConnectionError`` when
         no HTTP answer came back. HTTP error statuses are returned, not raised:
         each API reads its own error format."""
-        request_headers = {"User-Agent": USER_AGENT, **(headers or {})}
-        kwargs: dict[str, Any] = {
-            "headers": request_headers,
-            "timeout": self._default_timeout if timeout is None else timeout,
-        }
+        import httpx
+
+        request_headers = {"User-Agent": user_agent(), **(headers or {})}
+        if timeout is None:
+            timeout = self._default_timeout or default_timeout()
+        kwargs: dict[str, Any] = {"headers": request_headers, "timeout": timeout}
         if params is not None:
             kwargs["params"] = params
         if content is not None:
@@ -150,6 +173,8 @@ class EbayTransport:
 
 
 def _timeout_phase(exc: httpx.TimeoutException) -> str:
+    import httpx
+
     if isinstance(exc, httpx.ConnectTimeout):
         return "connect"
     if isinstance(exc, httpx.WriteTimeout):

@@ -13,9 +13,10 @@ import base64
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-import httpx
 from pydantic import ConfigDict, Field, SecretStr, ValidationError
 
 from sniper.ebay.config import EbayAppCredentials, EbayEndpoints
@@ -32,6 +33,9 @@ from sniper.ebay.http import EbayTransport
 from sniper.ebay.models import AccessToken, UserTokens
 from sniper.ebay.rest import raise_for_rest_status, retry_after_seconds
 from sniper.models.base import Model
+
+if TYPE_CHECKING:
+    import httpx
 
 # Scope URLs are the same in the sandbox and in production.
 API_SCOPE = "https://api.ebay.com/oauth/api_scope"
@@ -249,14 +253,14 @@ def raise_for_oauth_status(
     )
     status = response.status_code
     error: EbayError
-    if status == httpx.codes.TOO_MANY_REQUESTS:
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
         error = EbayRateLimited(
             message,
             error_id=code,
             http_status=status,
             retry_after=retry_after_seconds(response),
         )
-    elif status >= httpx.codes.INTERNAL_SERVER_ERROR:
+    elif status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         error = EbayTransientError(
             message,
             error_id=code,

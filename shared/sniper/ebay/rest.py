@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import ConfigDict
 
 from sniper.ebay.errors import (
@@ -29,6 +29,9 @@ from sniper.ebay.errors import (
 )
 from sniper.models.base import Model
 from sniper.money import Money
+
+if TYPE_CHECKING:
+    import httpx
 
 # eBay's generic REST error id for a token without the needed scope (403); an
 # invalid or expired token (1001) comes with 401, which is mapped by status.
@@ -140,7 +143,7 @@ def build_error(
     first = details[0] if details else None
     message = first.message if first and first.message else "eBay sent no error details"
     error_id = first.error_id if first else None
-    if status == httpx.codes.TOO_MANY_REQUESTS:
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
         return EbayRateLimited(
             message,
             error_id=error_id,
@@ -148,7 +151,7 @@ def build_error(
             details=details,
             retry_after=retry_after_seconds(response),
         )
-    if status >= httpx.codes.INTERNAL_SERVER_ERROR:
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
         return EbayTransientError(
             message,
             error_id=error_id,
@@ -159,8 +162,8 @@ def build_error(
     specific = classify(status, first) if classify and first else None
     if specific is not None:
         cls: type[EbayError] = specific
-    elif status == httpx.codes.UNAUTHORIZED or (
-        status == httpx.codes.FORBIDDEN and error_id == INSUFFICIENT_PERMISSIONS
+    elif status == HTTPStatus.UNAUTHORIZED or (
+        status == HTTPStatus.FORBIDDEN and error_id == INSUFFICIENT_PERMISSIONS
     ):
         cls = EbayAuthError
     else:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
 from xml.etree.ElementTree import Element, ParseError
 
-import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
@@ -124,8 +124,8 @@ def _fetch_page(
         content=watch_list_request(page_number),
         timeout=timeout,
     )
-    if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR or (
-        response.status_code == httpx.codes.TOO_MANY_REQUESTS
+    if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR or (
+        response.status_code == HTTPStatus.TOO_MANY_REQUESTS
     ):
         raise build_error(response, [], secrets=(access_token,))
     try:

@@ -24,7 +24,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sniper.models.bids import BidStatus
+from sniper.models.statuses import BidStatus
 from sniper.money import format_cents
 
 TITLE_LIMIT = 120

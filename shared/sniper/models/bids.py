@@ -1,4 +1,5 @@
-"""The bid contract: statuses, history actions, and the API's request and answer shapes.
+"""The bid contract: the API's request and answer shapes (statuses and history
+actions: sniper.models.statuses).
 
 Money is integer cents and times are Unix seconds (UTC) throughout; request models
 refuse unknown fields so a misspelt field is an error, not silently ignored.
@@ -6,49 +7,17 @@ refuse unknown fields so a misspelt field is an error, not silently ignored.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from sniper.models.base import Model
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.models.users import MAX_SNIPE_LEAD_SECONDS, MIN_SNIPE_LEAD_SECONDS
 
 EBAY_ITEM_ID_PATTERN = r"^[0-9]{1,19}$"
 MIN_BID_AMOUNT = 100
 MAX_BID_AMOUNT = 10_000_000
-
-
-class BidStatus(StrEnum):
-    """Where a bid is in its life (see the state diagram in the README)."""
-
-    PENDING = "PENDING"
-    EXECUTING = "EXECUTING"
-    PLACED = "PLACED"
-    WON = "WON"
-    LOST = "LOST"
-    CANCELLED = "CANCELLED"
-    FAILED = "FAILED"
-
-
-# A bid in one of these still holds its item: no second bid on the same auction.
-ACTIVE_STATUSES = frozenset({BidStatus.PENDING, BidStatus.EXECUTING, BidStatus.PLACED})
-FINAL_STATUSES = frozenset(BidStatus) - ACTIVE_STATUSES
-
-
-class HistoryAction(StrEnum):
-    """What happened to a bid, as its history entries name it."""
-
-    CREATE = "CREATE"
-    UPDATE = "UPDATE"
-    CANCEL = "CANCEL"
-    PLACE = "PLACE"
-    WIN = "WIN"
-    LOSE = "LOSE"
-    FAIL = "FAIL"
-    # The sweeper put right what had gone wrong (a lost schedule, a dead executor,
-    # an outcome never checked); `details` say which repair and why.
-    REPAIR = "REPAIR"
 
 
 EbayItemId = Annotated[

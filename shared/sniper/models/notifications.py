@@ -14,12 +14,12 @@ from typing import Any
 from pydantic import Field
 
 from sniper.models.base import Model
-from sniper.models.bids import BidStatus
 from sniper.models.snipe import (
     BidNotificationEvent,
     NotificationKind,
     RelinkReminderEvent,
 )
+from sniper.models.statuses import BidStatus
 
 Notification = BidNotificationEvent | RelinkReminderEvent
 

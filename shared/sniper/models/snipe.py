@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from sniper.models.base import Model
-from sniper.models.bids import BidStatus
+from sniper.models.statuses import BidStatus
 
 
 class ExecutionKind(StrEnum):

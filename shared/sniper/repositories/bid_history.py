@@ -28,7 +28,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from sniper import aws
-from sniper.models.bids import HistoryAction
+from sniper.models.statuses import HistoryAction
 from sniper.pagination import Page
 from sniper.repositories.dynamo import plain, to_attribute_values
 from sniper.repositories.pages import collect, position_of, start_key

@@ -34,7 +34,7 @@ from botocore.exceptions import ClientError
 
 from sniper import aws
 from sniper.clock import Clock, SystemClock
-from sniper.models.bids import ACTIVE_STATUSES, FINAL_STATUSES, BidStatus
+from sniper.models.statuses import ACTIVE_STATUSES, FINAL_STATUSES, BidStatus
 from sniper.observability import logger
 from sniper.pagination import InvalidCursor, Page
 from sniper.repositories import guards

@@ -12,8 +12,8 @@ from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
 from sniper.clock import Clock, SystemClock
-from sniper.models.bids import BidStatus, HistoryAction
 from sniper.models.snipe import BidNotificationEvent
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.observability import logger
 from sniper.pagination import Page
 from sniper.repositories.bid_history import HistoryEntry

@@ -10,12 +10,8 @@ from typing import Any, Protocol
 
 from sniper.auth import AuthenticatedUser
 from sniper.errors import BadRequestError, NotFoundError
-from sniper.models.bids import (
-    BidHistoryItem,
-    BidHistoryResponse,
-    HistoryAction,
-    Pagination,
-)
+from sniper.models.bids import BidHistoryItem, BidHistoryResponse, Pagination
+from sniper.models.statuses import HistoryAction
 from sniper.pagination import Page
 from sniper.repositories.bid_history import HistoryEntry
 

@@ -24,12 +24,11 @@ from sniper.errors import BadRequestError, ConflictError, NotFoundError
 from sniper.models.bids import (
     BidListResponse,
     BidResponse,
-    BidStatus,
     CreateBidRequest,
-    HistoryAction,
     Pagination,
     UpdateBidRequest,
 )
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.models.users import DEFAULT_SNIPE_LEAD_SECONDS, UserPreferences
 from sniper.money import format_cents
 from sniper.observability import logger

@@ -52,7 +52,6 @@ from sniper.email.render import (
     render_bid_outcome,
     render_relink_reminder,
 )
-from sniper.models.bids import FINAL_STATUSES, BidStatus
 from sniper.models.notifications import (
     OUTCOME_STATUSES,
     Notification,
@@ -60,6 +59,7 @@ from sniper.models.notifications import (
     NotificationResult,
 )
 from sniper.models.snipe import BidNotificationEvent, RelinkReminderEvent
+from sniper.models.statuses import FINAL_STATUSES, BidStatus
 from sniper.models.users import UserPreferences
 from sniper.observability import logger
 from sniper.repositories.bids import StoredBid

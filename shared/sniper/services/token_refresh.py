@@ -27,8 +27,8 @@ from pydantic import SecretStr
 from sniper.clock import Clock, SystemClock
 from sniper.ebay import EbayError
 from sniper.errors import EbayNotLinkedError, EbayRelinkRequiredError
-from sniper.models.bids import BidStatus
 from sniper.models.snipe import RelinkReminderEvent
+from sniper.models.statuses import BidStatus
 from sniper.models.token_refresh import TokenRefreshResult
 from sniper.observability import logger
 from sniper.repositories.bids import InFlightBid

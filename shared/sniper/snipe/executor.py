@@ -52,13 +52,13 @@ from sniper.ebay import (
     call_with_retries,
 )
 from sniper.errors import EbayNotLinkedError, EbayRelinkRequiredError
-from sniper.models.bids import BidStatus, HistoryAction
 from sniper.models.snipe import (
     BidExecutionEvent,
     BidExecutionResult,
     BidNotificationEvent,
     ExecutionKind,
 )
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.money import Money, format_cents
 from sniper.observability import logger
 from sniper.observability import metrics as powertools_metrics

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sniper.ebay import Bidding
-from sniper.models.bids import BidStatus
+from sniper.models.statuses import BidStatus
 
 RESERVE_NOT_MET = "The seller's reserve price was not met, so the item did not sell."
 OUTBID = "Outbid: another bidder's maximum was higher than yours."

@@ -42,7 +42,6 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from sniper import aws
 from sniper.clock import Clock, SystemClock
-from sniper.models.bids import BidStatus, HistoryAction
 from sniper.models.snipe import (
     BidExecutionEvent,
     BidNotificationEvent,
@@ -50,6 +49,7 @@ from sniper.models.snipe import (
     Repair,
     SweepResult,
 )
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.observability import logger
 from sniper.observability import metrics as powertools_metrics
 from sniper.repositories.bid_history import HistoryEntry

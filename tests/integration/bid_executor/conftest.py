@@ -24,8 +24,8 @@ from moto.core.config import default_user_config
 from pydantic import SecretStr
 
 from sniper import composition, composition_bids, composition_snipe
-from sniper.models.bids import BidStatus, HistoryAction
 from sniper.models.snipe import BidExecutionEvent, BidNotificationEvent, ExecutionKind
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.notify import LambdaNotifier
 from sniper.repositories.bid_history import HistoryEntry
 from sniper.repositories.bids import StoredBid, new_bid_id

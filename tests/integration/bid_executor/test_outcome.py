@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import boto3
 
-from sniper.models.bids import BidStatus, HistoryAction
 from sniper.models.snipe import ExecutionKind
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.snipe.scheduling import outcome_schedule_name
 from tests.integration.bid_executor.conftest import (
     LEAD,

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from sniper import composition, composition_bids
-from sniper.models.bids import BidStatus, HistoryAction
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.repositories.bid_history import HistoryEntry
 from sniper.repositories.bids import StoredBid
 from sniper.token_cipher import TokenCipher

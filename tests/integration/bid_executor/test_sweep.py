@@ -21,8 +21,8 @@ import boto3
 import pytest
 
 from sniper import composition_bids, composition_snipe
-from sniper.models.bids import BidStatus, HistoryAction
 from sniper.models.snipe import BidExecutionEvent, ExecutionKind
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.repositories.bids import StoredBid
 from sniper.snipe.scheduling import (
     SnipeScheduler,

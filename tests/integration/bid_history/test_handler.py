@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sniper import composition_bids
-from sniper.models.bids import BidStatus, HistoryAction
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.repositories.bid_history import BidHistoryRepository, HistoryEntry
 from sniper.repositories.bids import BidRepository, StoredBid
 from tests.conftest import MockedAws

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from sniper.models.bids import BidStatus
+from sniper.models.statuses import BidStatus
 from sniper.repositories.bid_history import BidHistoryRepository
 from sniper.repositories.bids import BidRepository, BidStateConflict
 from tests.conftest import MockedAws

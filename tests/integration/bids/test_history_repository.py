@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sniper.models.bids import HistoryAction
+from sniper.models.statuses import HistoryAction
 from sniper.pagination import InvalidCursor
 from sniper.repositories.bid_history import BidHistoryRepository, HistoryEntry
 from tests.conftest import MockedAws

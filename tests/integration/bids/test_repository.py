@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sniper.models.bids import BidStatus, HistoryAction
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.pagination import InvalidCursor
 from sniper.repositories.bid_history import BidHistoryRepository, HistoryEntry
 from sniper.repositories.bids import (

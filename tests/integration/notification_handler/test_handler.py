@@ -15,7 +15,7 @@ import pytest
 from local.outbox import OutboxServer
 from sniper import composition_notifications
 from sniper.email.message import EmailUnavailable
-from sniper.models.bids import BidStatus
+from sniper.models.statuses import BidStatus
 from sniper.repositories.bids import StoredBid
 from sniper.repositories.users import StoredProfile
 from tests.conftest import MockedAws

@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from sniper import composition
-from sniper.models.bids import BidStatus
+from sniper.models.statuses import BidStatus
 from sniper.repositories.bids import BidRepository
 from sniper.token_cipher import TokenCipher
 from tests.integration.token_refresh.conftest import (

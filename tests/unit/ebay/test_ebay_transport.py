@@ -13,7 +13,7 @@ import respx
 from ebay_test_support import NOW, USER_TOKEN, FakeClock, Wire
 
 from sniper.ebay import EbayAppCredentials, EbayClient, EbaySettings
-from sniper.ebay.http import USER_AGENT, EbayTransport, shared_http_client
+from sniper.ebay.http import EbayTransport, shared_http_client, user_agent
 from sniper.money import Money
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
@@ -27,8 +27,8 @@ def test_requests_carry_our_user_agent(
         200, json=wire.json("identity_get_user.json")
     )
     client.get_user(USER_TOKEN)
-    assert route.calls.last.request.headers["User-Agent"] == USER_AGENT
-    assert USER_AGENT.startswith("ebay-sniper-api/")
+    assert route.calls.last.request.headers["User-Agent"] == user_agent()
+    assert user_agent().startswith("ebay-sniper-api/")
 
 
 def test_ebays_clock_offset_is_read_from_the_date_header(
@@ -92,7 +92,7 @@ def test_a_garbled_date_header_leaves_the_offset_alone(
 def test_the_container_shares_one_http_client() -> None:
     first = shared_http_client()
     assert shared_http_client() is first
-    assert first.headers["User-Agent"] == USER_AGENT
+    assert first.headers["User-Agent"] == user_agent()
     assert first.timeout.connect is not None and first.timeout.read is not None
 
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 from typing import Any
 
 from sniper.email.message import OutgoingEmail
-from sniper.models.bids import BidStatus
 from sniper.models.snipe import BidNotificationEvent, RelinkReminderEvent
+from sniper.models.statuses import BidStatus
 from sniper.repositories.bids import StoredBid
 from sniper.repositories.users import StoredProfile
 from tests.support.bids import NOW, a_bid

@@ -7,7 +7,7 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from sniper.email.message import EmailRejected, EmailUnavailable
-from sniper.models.bids import BidStatus
+from sniper.models.statuses import BidStatus
 from sniper.repositories.bids import StoredBid
 from sniper.services.notifications import (
     IDEMPOTENCY_SECONDS,

@@ -17,7 +17,7 @@ from sniper.email.render import (
     render_bid_outcome,
     render_relink_reminder,
 )
-from sniper.models.bids import BidStatus
+from sniper.models.statuses import BidStatus
 
 # 2025-11-25 18:30:00 UTC
 END = 1_764_095_400

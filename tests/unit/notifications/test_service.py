@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from sniper.email.message import EmailRejected, EmailUnavailable
-from sniper.models.bids import BidStatus
 from sniper.models.notifications import NotificationOutcome
+from sniper.models.statuses import BidStatus
 from sniper.repositories.bids import StoredBid
 from sniper.repositories.users import StoredProfile
 from sniper.services.notifications import NotificationService

@@ -9,7 +9,7 @@ import pytest
 
 from sniper.auth import AuthenticatedUser
 from sniper.errors import BadRequestError, NotFoundError
-from sniper.models.bids import HistoryAction
+from sniper.models.statuses import HistoryAction
 from sniper.pagination import CursorCodec, Page
 from sniper.repositories.bid_history import HistoryEntry
 from sniper.services.bid_history import BidHistoryService, HistoryQuery

@@ -10,8 +10,8 @@ from boto3.dynamodb.conditions import ConditionExpressionBuilder
 from pydantic import SecretStr
 
 from sniper.composition_token_refresh import expiry_threshold_days
-from sniper.models.bids import BidStatus
 from sniper.models.snipe import RelinkReminderEvent
+from sniper.models.statuses import BidStatus
 from sniper.repositories.bids import InFlightBid
 from sniper.repositories.ebay_links import ExpiringLink, StoredEbayLink, expiry_query
 from sniper.services.token_refresh import BID_WINDOW_SECONDS, TokenRefreshService

@@ -34,12 +34,12 @@ from sniper.ebay import (
     ProxyBid,
 )
 from sniper.errors import EbayRelinkRequiredError
-from sniper.models.bids import BidStatus, HistoryAction
 from sniper.models.snipe import (
     BidExecutionEvent,
     BidNotificationEvent,
     ExecutionKind,
 )
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.money import Money
 from sniper.repositories.bid_history import BidHistoryRepository
 from sniper.repositories.bids import BidRepository, StoredBid

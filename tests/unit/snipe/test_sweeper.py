@@ -23,7 +23,6 @@ from local.template.tables import create_tables
 from sniper import aws
 from sniper.composition_snipe import IDEMPOTENCY_KEY
 from sniper.ebay import Bidding, EbayItemNotFound, ItemDetails
-from sniper.models.bids import BidStatus, HistoryAction
 from sniper.models.snipe import (
     BidExecutionEvent,
     BidNotificationEvent,
@@ -31,6 +30,7 @@ from sniper.models.snipe import (
     Repair,
     is_sweep,
 )
+from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.repositories.bid_history import BidHistoryRepository, HistoryEntry
 from sniper.repositories.bids import BidRepository, InFlightBid, StoredBid
 from sniper.snipe.executor import SnipeExecutor
