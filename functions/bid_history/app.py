@@ -12,13 +12,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sniper.api import create_resolver, current_user
 from sniper.composition_bids import bid_history_service
-from sniper.models.bids import EBAY_ITEM_ID_PATTERN, BidHistoryResponse
+from sniper.models.bids import (
+    DEFAULT_PAGE_SIZE,
+    EBAY_ITEM_ID_PATTERN,
+    MAX_HISTORY_TIMESTAMP,
+    MAX_PAGE_SIZE,
+    BidHistoryResponse,
+    HistoryQuery,
+)
 from sniper.models.statuses import HistoryAction
 from sniper.observability import logger, metrics, tracer_for
 from sniper.openapi import BID_HISTORY, SIGNED_IN, Failure, error_responses, ok
 from sniper.pagination import MAX_CURSOR_LENGTH
-from sniper.repositories.bid_history import MAX_TIMESTAMP
-from sniper.services.bid_history import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, HistoryQuery
 
 tracer = tracer_for("botocore")
 app = create_resolver()
@@ -62,10 +67,16 @@ def history(
     ] = None,
     from_: Annotated[
         int | None,
-        Query(alias="from", ge=0, le=MAX_TIMESTAMP, description="Unix seconds, incl."),
+        Query(
+            alias="from",
+            ge=0,
+            le=MAX_HISTORY_TIMESTAMP,
+            description="Unix seconds, incl.",
+        ),
     ] = None,
     to: Annotated[
-        int | None, Query(ge=0, le=MAX_TIMESTAMP, description="Unix seconds, incl.")
+        int | None,
+        Query(ge=0, le=MAX_HISTORY_TIMESTAMP, description="Unix seconds, incl."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[

@@ -16,6 +16,8 @@ from sniper.api import create_resolver, current_user
 from sniper.composition_bids import bid_service
 from sniper.errors import BadRequestError
 from sniper.models.bids import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
     BidListResponse,
     BidResponse,
     CreateBidRequest,
@@ -35,7 +37,6 @@ from sniper.openapi import (
     ok,
 )
 from sniper.pagination import MAX_CURSOR_LENGTH
-from sniper.services.bids import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 tracer = tracer_for("botocore", "httpx")
 app = create_resolver()

@@ -24,7 +24,9 @@ from sniper.ebay import SIGNATURE_HEADER
 from sniper.errors import BadRequestError
 from sniper.models.ebay_accounts import (
     AuthUrlResponse,
+    ChallengeResponse,
     EbayAccountStatus,
+    NoticeOutcome,
     OAuthCallbackRequest,
 )
 from sniper.observability import logger, metrics, tracer_for
@@ -40,7 +42,6 @@ from sniper.openapi import (
     no_content,
     ok,
 )
-from sniper.services.account_deletion import ChallengeResponse, NoticeOutcome
 
 tracer = tracer_for("botocore", "httpx")
 app = create_resolver()

@@ -5,18 +5,22 @@ services are composed in its own module (`composition_users`, `_ebay_accounts`,
 `_wishlist`, `_bids`, `_snipe`, `_notifications`, `_token_refresh`), so a function
 imports only what it calls: User Management never loads the eBay client.
 Tests can build every service by hand.
+
+Each builder imports its own parts, so importing this module loads none of them:
+a container loads the eBay client with its first eBay call, not at init (the
+decision log's "2026-12-02: services load with the first call that builds them").
 """
 
 from __future__ import annotations
 
 import sys
 from functools import cache
+from typing import TYPE_CHECKING
 
-from sniper.ebay import EbayClient
-from sniper.repositories.ebay_links import EbayLinkRepository
-from sniper.services.ebay_tokens import UserTokenProvider
-from sniper.settings import table_names, token_key_id
-from sniper.token_cipher import TokenCipher
+if TYPE_CHECKING:
+    from sniper.ebay.client import EbayClient
+    from sniper.repositories.ebay_links import EbayLinkRepository
+    from sniper.services.ebay_tokens import UserTokenProvider
 
 # Split out of this module; `reset()` still forgets what they built.
 _SPLIT_OUT = (
@@ -29,16 +33,25 @@ _SPLIT_OUT = (
 @cache
 def ebay_client() -> EbayClient:
     """One client per container: one connection pool, one app-token cache."""
+    from sniper.ebay.client import EbayClient
+
     return EbayClient.from_env()
 
 
 @cache
 def ebay_links() -> EbayLinkRepository:
+    from sniper.repositories.ebay_links import EbayLinkRepository
+    from sniper.settings import table_names
+
     return EbayLinkRepository(table_names().users)
 
 
 @cache
 def user_tokens() -> UserTokenProvider:
+    from sniper.services.ebay_tokens import UserTokenProvider
+    from sniper.settings import token_key_id
+    from sniper.token_cipher import TokenCipher
+
     return UserTokenProvider(ebay_links(), TokenCipher(token_key_id()), ebay_client())
 
 

@@ -1,7 +1,8 @@
 """The Notification Handler's objects, built once per container on first use.
 
 Apart from `sniper.composition` so the notifier imports neither the eBay client nor
-KMS; nothing here reads a secret or calls AWS when built, except the idempotency
+KMS, and each builder imports its own parts (the handler's import loads none of
+them); nothing here reads a secret or calls AWS when built, except the idempotency
 store's client, created (without a call) on the first invocation. postmarker is
 imported with the sender, on the first send (in Lambda the function's Tracer has
 imported requests, which it sends with, to patch it). Tests call `reset()` beside
@@ -14,17 +15,11 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-from sniper import aws
-from sniper.repositories.bid_history import BidHistoryRepository
-from sniper.repositories.bids import BidRepository
-from sniper.repositories.users import UsersRepository
-from sniper.services.notifications import IdempotentNotifier, NotificationService
-from sniper.settings import MissingSettingError, table_names
+from sniper.settings import MissingSettingError
 
 if TYPE_CHECKING:
     from sniper.email.postmark import PostmarkSender
+    from sniper.services.notifications import IdempotentNotifier, NotificationService
 
 IDEMPOTENCY_TABLE_VARIABLE = "IDEMPOTENCY_TABLE"
 
@@ -46,6 +41,12 @@ def email_sender() -> PostmarkSender:
 
 @cache
 def notification_service() -> NotificationService:
+    from sniper.repositories.bid_history import BidHistoryRepository
+    from sniper.repositories.bids import BidRepository
+    from sniper.repositories.users import UsersRepository
+    from sniper.services.notifications import NotificationService
+    from sniper.settings import table_names
+
     tables = table_names()
     return NotificationService(
         profiles=UsersRepository(tables.users),
@@ -57,6 +58,11 @@ def notification_service() -> NotificationService:
 
 @cache
 def notifier() -> IdempotentNotifier:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from sniper import aws
+    from sniper.services.notifications import IdempotentNotifier
+
     persistence = DynamoDBPersistenceLayer(
         table_name=idempotency_table(), boto3_client=aws.dynamodb_client()
     )

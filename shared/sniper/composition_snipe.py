@@ -2,6 +2,11 @@
 container on first use (importing the handler needs neither AWS nor an environment
 variable).
 
+Each builder imports its own parts: a container loads the snipe's modules (the
+executor, the eBay client, the bid repository) with its first snipe or outcome
+check, and the sweeper's with its first sweep, so a container that only ever
+sweeps never loads the eBay client.
+
 Tests call `reset()` beside `composition.reset()` and `composition_bids.reset()`.
 """
 
@@ -10,24 +15,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (
-    PydanticSerializer,
-)
-
-from sniper import aws, composition, composition_bids
-from sniper.models.snipe import BidExecutionResult
-from sniper.notify import LambdaNotifier
 from sniper.settings import MissingSettingError
-from sniper.snipe.executor import SnipeExecutor
-from sniper.snipe.scheduling import SnipeScheduler
-from sniper.snipe.sweeper import LambdaExecutions, Sweeper, SweepSettings
-from sniper.snipe.timing import snipe_timing
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    from sniper.models.snipe import BidExecutionResult
+    from sniper.snipe.executor import SnipeExecutor
+    from sniper.snipe.sweeper import Sweeper
 
 IDEMPOTENCY_VARIABLE = "IDEMPOTENCY_TABLE"
 # One run per schedule: a snipe, or the n-th outcome check, of one bid; a run the
@@ -49,6 +46,12 @@ def idempotency_table() -> str:
 
 @cache
 def snipe_executor() -> SnipeExecutor:
+    from sniper import composition, composition_bids
+    from sniper.notify import LambdaNotifier
+    from sniper.snipe.executor import SnipeExecutor
+    from sniper.snipe.scheduling import SnipeScheduler
+    from sniper.snipe.timing import snipe_timing
+
     timing = snipe_timing()
     return SnipeExecutor(
         bids=composition_bids.bid_repository(),
@@ -62,6 +65,12 @@ def snipe_executor() -> SnipeExecutor:
 
 @cache
 def sweeper() -> Sweeper:
+    from sniper import composition_bids
+    from sniper.notify import LambdaNotifier
+    from sniper.snipe.scheduling import SnipeScheduler
+    from sniper.snipe.sweeper import LambdaExecutions, Sweeper, SweepSettings
+    from sniper.snipe.timing import snipe_timing
+
     timing = snipe_timing()
     return Sweeper(
         bids=composition_bids.bid_repository(),
@@ -77,6 +86,8 @@ def sweeper() -> Sweeper:
 def idempotency_config() -> IdempotencyConfig:
     """One config per container; the handler registers each invocation's context
     on it, so a run in progress is known as such until its own timeout."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
     return IdempotencyConfig(
         event_key_jmespath=IDEMPOTENCY_KEY,
         raise_on_no_idempotency_key=True,
@@ -88,6 +99,17 @@ def idempotency_config() -> IdempotencyConfig:
 def execute_once() -> Callable[..., BidExecutionResult]:
     """`SnipeExecutor.execute` behind Powertools idempotency; call it with
     keyword arguments (`event=...`)."""
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        idempotent_function,
+    )
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (
+        PydanticSerializer,
+    )
+
+    from sniper import aws
+    from sniper.models.snipe import BidExecutionResult
+
     persistence = DynamoDBPersistenceLayer(
         table_name=idempotency_table(), boto3_client=aws.dynamodb_client()
     )

@@ -3,18 +3,19 @@
 Apart from `sniper.composition` so the function imports neither the eBay client nor
 the bid modules. What only account deletion needs (the eBay link's repository, the
 bids and their history, the bid canceller) is imported when an account is first
-deleted: every other route reads and writes the profile alone.
+deleted: every other route reads and writes the profile alone. The service's own
+modules are imported when the first request builds it (`GET /health` never does).
 """
 
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from sniper.composition_bids import DeferredBidCanceller
-from sniper.repositories.cognito_users import CognitoUsers
-from sniper.repositories.users import UsersRepository
-from sniper.services.users import Erasable, UserService
-from sniper.settings import table_names, tombstone_seconds, user_pool_id
+from sniper.settings import table_names
+
+if TYPE_CHECKING:
+    from sniper.services.users import Erasable, UserService
 
 
 class OwnedItems:
@@ -36,6 +37,12 @@ class OwnedItems:
 
 @cache
 def user_service() -> UserService:
+    from sniper.composition_bids import DeferredBidCanceller
+    from sniper.repositories.cognito_users import CognitoUsers
+    from sniper.repositories.users import UsersRepository
+    from sniper.services.users import UserService
+    from sniper.settings import tombstone_seconds, user_pool_id
+
     return UserService(
         users=UsersRepository(table_names().users),
         erasers=[OwnedItems()],

@@ -4,13 +4,19 @@ client and token provider of `sniper.composition`."""
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from sniper import composition
-from sniper.services.wishlist import WishlistService
+if TYPE_CHECKING:
+    from sniper.services.wishlist import WishlistService
 
 
 @cache
 def wishlist_service() -> WishlistService:
+    """The service and the eBay client are imported when the first request
+    builds it, not at init."""
+    from sniper import composition
+    from sniper.services.wishlist import WishlistService
+
     return WishlistService(composition.user_tokens(), composition.ebay_client())
 
 

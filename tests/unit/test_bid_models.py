@@ -8,7 +8,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from sniper.models.bids import CreateBidRequest, UpdateBidRequest
+from sniper.models.bids import (
+    MAX_HISTORY_TIMESTAMP,
+    CreateBidRequest,
+    UpdateBidRequest,
+)
 from sniper.models.statuses import ACTIVE_STATUSES, FINAL_STATUSES, BidStatus
 from sniper.repositories.bid_history import new_history_id, sortable_time
 from sniper.repositories.bids import StoredBid
@@ -77,3 +81,11 @@ def test_keys_sort_as_times() -> None:
     assert new_history_id(100.002) < new_history_id(100.01) < new_history_id(101)
     with pytest.raises(ValueError):
         sortable_time(-1)
+
+
+def test_every_time_a_history_filter_accepts_has_a_key() -> None:
+    """The API's bound on `from` and `to` is the keys' own: a filter at it must
+    not fail as a 500 deep in the repository."""
+    assert len(sortable_time(MAX_HISTORY_TIMESTAMP)) == 12
+    with pytest.raises(ValueError):
+        sortable_time(MAX_HISTORY_TIMESTAMP + 1)

@@ -7,13 +7,19 @@ refuse unknown fields so a misspelt field is an error, not silently ignored.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from sniper.models.base import Model
+from sniper.models.leads import MAX_SNIPE_LEAD_SECONDS, MIN_SNIPE_LEAD_SECONDS
 from sniper.models.statuses import BidStatus, HistoryAction
-from sniper.models.users import MAX_SNIPE_LEAD_SECONDS, MIN_SNIPE_LEAD_SECONDS
+
+# A list's page: `limit` bids or entries, 20 unless the caller asks, at most 100.
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
 
 EBAY_ITEM_ID_PATTERN = r"^[0-9]{1,19}$"
 MIN_BID_AMOUNT = 100
@@ -136,3 +142,26 @@ class BidHistoryItem(Model):
 class BidHistoryResponse(Model):
     items: list[BidHistoryItem]
     pagination: Pagination
+
+
+# The latest time a history filter may name: the history's sort keys hold twelve
+# digits of Unix seconds (`sniper.repositories.bid_history.TIME_DIGITS`).
+MAX_HISTORY_TIMESTAMP = 10**12 - 1
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """The filters of `GET /bid-history`; times are inclusive Unix seconds."""
+
+    action: HistoryAction | None = None
+    ebay_item_id: str | None = None
+    from_ts: int | None = None
+    to_ts: int | None = None
+    limit: int = DEFAULT_PAGE_SIZE
+    cursor: str | None = None
+
+    @property
+    def scope(self) -> str:
+        """What a cursor is bound to: the filters, not the page size."""
+        filters = [self.action, self.ebay_item_id, self.from_ts, self.to_ts]
+        return "bid-history:" + json.dumps(filters, separators=(",", ":"))

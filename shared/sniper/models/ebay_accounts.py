@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import ConfigDict, Field
 
 from sniper.models.base import Model
@@ -46,3 +48,19 @@ class EbayAccountStatus(Model):
         ),
     )
     needsRelink: bool = False
+
+
+class ChallengeResponse(Model):
+    """The answer to eBay's endpoint validation."""
+
+    challengeResponse: str = Field(
+        description="hex SHA-256 of challenge code + verification token + endpoint URL"
+    )
+
+
+class NoticeOutcome(StrEnum):
+    """What an account deletion notice did: the handler counts each."""
+
+    DELETED = "deleted"
+    NOT_LINKED = "not_linked"
+    IGNORED = "ignored"

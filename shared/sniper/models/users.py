@@ -18,10 +18,11 @@ from pydantic import (
 )
 
 from sniper.models.base import Model
-
-MIN_SNIPE_LEAD_SECONDS = 3
-MAX_SNIPE_LEAD_SECONDS = 60
-DEFAULT_SNIPE_LEAD_SECONDS = 5
+from sniper.models.leads import (
+    DEFAULT_SNIPE_LEAD_SECONDS,
+    MAX_SNIPE_LEAD_SECONDS,
+    MIN_SNIPE_LEAD_SECONDS,
+)
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 

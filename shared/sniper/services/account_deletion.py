@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import ConfigDict, Field, ValidationError
@@ -41,6 +40,7 @@ from sniper.ebay import (
 from sniper.ebay.notification import PublicKeyLookupRefused
 from sniper.errors import BadRequestError, ServiceUnavailableError, SniperError
 from sniper.models.base import Model
+from sniper.models.ebay_accounts import ChallengeResponse, NoticeOutcome
 from sniper.observability import logger
 
 
@@ -49,20 +49,6 @@ class SignatureRejected(SniperError):
 
     status_code = 412
     code = "PRECONDITION_FAILED"
-
-
-class ChallengeResponse(Model):
-    """The answer to eBay's endpoint validation."""
-
-    challengeResponse: str = Field(
-        description="hex SHA-256 of challenge code + verification token + endpoint URL"
-    )
-
-
-class NoticeOutcome(StrEnum):
-    DELETED = "deleted"
-    NOT_LINKED = "not_linked"
-    IGNORED = "ignored"
 
 
 class _Metadata(Model):

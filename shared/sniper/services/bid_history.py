@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import builtins
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sniper.auth import AuthenticatedUser
 from sniper.errors import BadRequestError, NotFoundError
-from sniper.models.bids import BidHistoryItem, BidHistoryResponse, Pagination
+from sniper.models.bids import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    BidHistoryItem,
+    BidHistoryResponse,
+    HistoryQuery,
+    Pagination,
+)
 from sniper.models.statuses import HistoryAction
 from sniper.pagination import Page
 from sniper.repositories.bid_history import HistoryEntry
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 NO_SUCH_BID = "No such bid."
 
 
@@ -48,24 +51,6 @@ class Cursors(Protocol):
     def decode(
         self, cursor: str | None, *, user_id: str, scope: str
     ) -> dict[str, Any] | None: ...
-
-
-@dataclass(frozen=True)
-class HistoryQuery:
-    """The filters of `GET /bid-history`; times are inclusive Unix seconds."""
-
-    action: HistoryAction | None = None
-    ebay_item_id: str | None = None
-    from_ts: int | None = None
-    to_ts: int | None = None
-    limit: int = DEFAULT_PAGE_SIZE
-    cursor: str | None = None
-
-    @property
-    def scope(self) -> str:
-        """What a cursor is bound to: the filters, not the page size."""
-        filters = [self.action, self.ebay_item_id, self.from_ts, self.to_ts]
-        return "bid-history:" + json.dumps(filters, separators=(",", ":"))
 
 
 class BidHistoryService:

@@ -22,14 +22,17 @@ from sniper.clock import Clock, SystemClock
 from sniper.ebay import ItemDetails
 from sniper.errors import BadRequestError, ConflictError, NotFoundError
 from sniper.models.bids import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
     BidListResponse,
     BidResponse,
     CreateBidRequest,
     Pagination,
     UpdateBidRequest,
 )
+from sniper.models.leads import DEFAULT_SNIPE_LEAD_SECONDS
 from sniper.models.statuses import BidStatus, HistoryAction
-from sniper.models.users import DEFAULT_SNIPE_LEAD_SECONDS, UserPreferences
+from sniper.models.users import UserPreferences
 from sniper.money import format_cents
 from sniper.observability import logger
 from sniper.pagination import Page
@@ -51,8 +54,6 @@ from sniper.services.ebay_failures import ebay_failures_as_api_errors
 from sniper.snipe.scheduling import ScheduledSnipe
 from sniper.snipe.timing import SnipeTiming
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 NO_SUCH_BID = "No such bid."
 NO_LIVE_ITEM = (
     "eBay has no running listing with this id: the auction has ended, was removed "

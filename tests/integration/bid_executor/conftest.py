@@ -23,7 +23,7 @@ import pytest
 from moto.core.config import default_user_config
 from pydantic import SecretStr
 
-from sniper import composition, composition_bids, composition_snipe
+from sniper import composition, composition_bids, composition_snipe, notify
 from sniper.models.snipe import BidExecutionEvent, BidNotificationEvent, ExecutionKind
 from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.notify import LambdaNotifier
@@ -263,7 +263,8 @@ def sniping(
     monkeypatch.setenv("NOTIFICATION_FUNCTION_NAME", NOTIFICATION_FUNCTION)
     _notification_function()
     notifier = RecordingNotifier()
-    monkeypatch.setattr(composition_snipe, "LambdaNotifier", lambda: notifier)
+    # The builders import it when they build; patched where they find it.
+    monkeypatch.setattr(notify, "LambdaNotifier", lambda: notifier)
     reset_containers()
     composition_bids.reset()
     composition_snipe.reset()

@@ -24,6 +24,7 @@ from sniper import composition_bids, composition_snipe
 from sniper.models.snipe import BidExecutionEvent, ExecutionKind
 from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.repositories.bids import StoredBid
+from sniper.snipe import sweeper as sweeper_module
 from sniper.snipe.scheduling import (
     SnipeScheduler,
     outcome_schedule_name,
@@ -107,7 +108,7 @@ def sweeping(sniping: Sniping, monkeypatch: pytest.MonkeyPatch) -> Iterator[Swee
         monkeypatch.setenv(name, str(GRACE))
     _executor_function()
     executions = RecordingExecutions()
-    monkeypatch.setattr(composition_snipe, "LambdaExecutions", lambda: executions)
+    monkeypatch.setattr(sweeper_module, "LambdaExecutions", lambda: executions)
     composition_snipe.reset()
     sniping.link()
     yield Sweeping(sniping, executions)
