@@ -18,12 +18,14 @@ from sniper import init_phase  # first: init runs without GC pauses
 import time
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sniper.composition_snipe import execute_once, idempotency_config, sweeper
+from sniper.composition_snipe import (
+    another_run_holds,
+    execute_once,
+    idempotency_config,
+    sweeper,
+)
 from sniper.models.snipe import BidExecutionEvent, BidExecutionResult, is_sweep
 from sniper.observability import logger, metrics, tracer_for
 
@@ -49,7 +51,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result: BidExecutionResult = execute_once()(
             event=execution, finish_by=finish_by
         )
-    except IdempotencyAlreadyInProgressError:
+    except Exception as error:
+        if not another_run_holds(error):
+            raise
         logger.info("Another invocation is running this schedule; nothing to do")
         result = BidExecutionResult(
             bidId=execution.bidId,

@@ -123,6 +123,17 @@ def execute_once() -> Callable[..., BidExecutionResult]:
     return run
 
 
+def another_run_holds(error: BaseException) -> bool:
+    """Whether `error` is Powertools' answer to a duplicate delivery while the first
+    run is still going. Imported here, once `execute_once()` has loaded it: at
+    init the idempotency package would load boto3 and its persistence layers."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+    )
+
+    return isinstance(error, IdempotencyAlreadyInProgressError)
+
+
 def reset() -> None:
     """Forget every built object; tests rebuild them against a fresh mock."""
     for builder in (snipe_executor, sweeper, idempotency_config, execute_once):

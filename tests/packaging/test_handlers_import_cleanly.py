@@ -90,9 +90,17 @@ NOT_LOADED_BY = {
     "EbayOAuthFunction": ("cryptography", "sniper.ebay.client", "sniper.ebay.oauth"),
     "WishlistSyncFunction": ("sniper.ebay",),
     "BidManagementFunction": ("sniper.ebay",),
-    "BidExecutorFunction": ("sniper.ebay", "sniper.notify"),
+    "BidExecutorFunction": (
+        "sniper.ebay",
+        "sniper.notify",
+        "aws_lambda_powertools.utilities.idempotency",
+    ),
     "TokenRefreshFunction": ("sniper.ebay", "pydantic"),
-    "NotificationHandlerFunction": ("sniper.ebay", "sniper.email"),
+    "NotificationHandlerFunction": (
+        "sniper.ebay",
+        "sniper.email",
+        "aws_lambda_powertools.utilities.idempotency",
+    ),
 }
 
 

@@ -8,11 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from sniper.models.bids import (
-    MAX_HISTORY_TIMESTAMP,
-    CreateBidRequest,
-    UpdateBidRequest,
-)
+from sniper.models.bids import CreateBidRequest, UpdateBidRequest
+from sniper.models.history import MAX_HISTORY_TIMESTAMP
 from sniper.models.statuses import ACTIVE_STATUSES, FINAL_STATUSES, BidStatus
 from sniper.repositories.bid_history import new_history_id, sortable_time
 from sniper.repositories.bids import StoredBid
