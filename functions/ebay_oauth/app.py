@@ -20,7 +20,6 @@ from sniper.composition_ebay_accounts import (
     account_deletion_service,
     ebay_account_service,
 )
-from sniper.ebay import SIGNATURE_HEADER
 from sniper.errors import BadRequestError
 from sniper.models.ebay_accounts import (
     AuthUrlResponse,
@@ -231,9 +230,10 @@ def account_deletion_challenge(
 @traced
 def account_deletion_notice() -> Response[None]:
     event = app.current_event
-    outcome = account_deletion_service().receive(
+    service = account_deletion_service()
+    outcome = service.receive(
         raw_body(event.body, event.is_base64_encoded),
-        event.headers.get(SIGNATURE_HEADER),
+        event.headers.get(service.signature_header),
     )
     metrics.add_metric(name="EbayNoticeReceived", unit=MetricUnit.Count, value=1)
     if outcome is NoticeOutcome.DELETED:

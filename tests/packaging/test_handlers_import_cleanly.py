@@ -87,7 +87,7 @@ NOT_LOADED_BY = {
         "sniper.notify",
     ),
     "BidHistoryFunction": ("sniper.ebay", "sniper.composition", "sniper.notify"),
-    "EbayOAuthFunction": ("cryptography", "sniper.ebay.client", "sniper.ebay.oauth"),
+    "EbayOAuthFunction": ("cryptography", "sniper.ebay"),
     "WishlistSyncFunction": ("sniper.ebay",),
     "BidManagementFunction": ("sniper.ebay",),
     "BidExecutorFunction": (

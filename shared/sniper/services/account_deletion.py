@@ -25,6 +25,7 @@ from pydantic import ConfigDict, Field, ValidationError
 
 from sniper.ebay import (
     MARKETPLACE_ACCOUNT_DELETION,
+    SIGNATURE_HEADER,
     EbayAppCredentials,
     EbayAuthError,
     EbayConfigError,
@@ -116,6 +117,9 @@ ACCOUNT_GONE_REASON = (
 
 
 class AccountDeletionService:
+    # The request header eBay signs its notices in: read by the route, checked here.
+    signature_header = SIGNATURE_HEADER
+
     def __init__(
         self,
         links: LinkedAccounts,
