@@ -12,12 +12,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sniper.api import create_resolver, current_user
 from sniper.composition_bids import bid_history_service
-from sniper.models.bids import DEFAULT_PAGE_SIZE, EBAY_ITEM_ID_PATTERN, MAX_PAGE_SIZE
 from sniper.models.history import (
     MAX_HISTORY_TIMESTAMP,
     BidHistoryResponse,
     HistoryQuery,
 )
+from sniper.models.pages import DEFAULT_PAGE_SIZE, EBAY_ITEM_ID_PATTERN, MAX_PAGE_SIZE
 from sniper.models.statuses import HistoryAction
 from sniper.observability import logger, metrics, tracer_for
 from sniper.openapi import BID_HISTORY, SIGNED_IN, Failure, error_responses, ok

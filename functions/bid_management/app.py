@@ -16,13 +16,12 @@ from sniper.api import create_resolver, current_user
 from sniper.composition_bids import bid_service
 from sniper.errors import BadRequestError
 from sniper.models.bids import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
     BidListResponse,
     BidResponse,
     CreateBidRequest,
     UpdateBidRequest,
 )
+from sniper.models.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from sniper.models.statuses import BidStatus
 from sniper.observability import logger, metrics, tracer_for
 from sniper.openapi import (

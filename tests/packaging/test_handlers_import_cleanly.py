@@ -86,10 +86,15 @@ NOT_LOADED_BY = {
         "sniper.composition",
         "sniper.notify",
     ),
-    "BidHistoryFunction": ("sniper.ebay", "sniper.composition", "sniper.notify"),
+    "BidHistoryFunction": (
+        "sniper.ebay",
+        "sniper.composition",
+        "sniper.notify",
+        "sniper.models.bids",
+    ),
     "EbayOAuthFunction": ("cryptography", "sniper.ebay"),
     "WishlistSyncFunction": ("sniper.ebay",),
-    "BidManagementFunction": ("sniper.ebay",),
+    "BidManagementFunction": ("sniper.ebay", "sniper.models.history"),
     "BidExecutorFunction": (
         "sniper.ebay",
         "sniper.notify",

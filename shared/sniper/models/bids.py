@@ -13,13 +13,9 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from sniper.models.base import Model
 from sniper.models.leads import MAX_SNIPE_LEAD_SECONDS, MIN_SNIPE_LEAD_SECONDS
+from sniper.models.pages import EBAY_ITEM_ID_PATTERN, Pagination
 from sniper.models.statuses import BidStatus
 
-# A list's page: `limit` bids or entries, 20 unless the caller asks, at most 100.
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
-
-EBAY_ITEM_ID_PATTERN = r"^[0-9]{1,19}$"
 MIN_BID_AMOUNT = 100
 MAX_BID_AMOUNT = 10_000_000
 
@@ -72,17 +68,6 @@ class UpdateBidRequest(Model):
     def changes(self) -> dict[str, int]:
         """Only the fields the caller set."""
         return self.model_dump(exclude_none=True)
-
-
-class Pagination(Model):
-    """Where a page ends: pass `nextCursor` back as `cursor` for the next one."""
-
-    limit: int | None = Field(
-        default=None, description="the page size asked for; null for a whole answer"
-    )
-    nextCursor: str | None = Field(
-        default=None, description="opaque; null on the last page"
-    )
 
 
 class BidResponse(Model):

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from sniper.models.base import Model
-from sniper.models.bids import DEFAULT_PAGE_SIZE, Pagination
+from sniper.models.pages import DEFAULT_PAGE_SIZE, Pagination
 from sniper.models.statuses import HistoryAction
 
 

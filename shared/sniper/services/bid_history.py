@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 from sniper.auth import AuthenticatedUser
 from sniper.errors import BadRequestError, NotFoundError
-from sniper.models.bids import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Pagination
 from sniper.models.history import BidHistoryItem, BidHistoryResponse, HistoryQuery
+from sniper.models.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Pagination
 from sniper.models.statuses import HistoryAction
 from sniper.pagination import Page
 from sniper.repositories.bid_history import HistoryEntry

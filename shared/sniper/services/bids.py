@@ -22,15 +22,13 @@ from sniper.clock import Clock, SystemClock
 from sniper.ebay import ItemDetails
 from sniper.errors import BadRequestError, ConflictError, NotFoundError
 from sniper.models.bids import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
     BidListResponse,
     BidResponse,
     CreateBidRequest,
-    Pagination,
     UpdateBidRequest,
 )
 from sniper.models.leads import DEFAULT_SNIPE_LEAD_SECONDS
+from sniper.models.pages import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Pagination
 from sniper.models.statuses import BidStatus, HistoryAction
 from sniper.models.users import UserPreferences
 from sniper.money import format_cents
