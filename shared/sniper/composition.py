@@ -17,6 +17,8 @@ import sys
 from functools import cache
 from typing import TYPE_CHECKING
 
+from sniper.settings import table_names, token_key_id
+
 if TYPE_CHECKING:
     from sniper.ebay.client import EbayClient
     from sniper.repositories.ebay_links import EbayLinkRepository
@@ -41,7 +43,6 @@ def ebay_client() -> EbayClient:
 @cache
 def ebay_links() -> EbayLinkRepository:
     from sniper.repositories.ebay_links import EbayLinkRepository
-    from sniper.settings import table_names
 
     return EbayLinkRepository(table_names().users)
 
@@ -49,7 +50,6 @@ def ebay_links() -> EbayLinkRepository:
 @cache
 def user_tokens() -> UserTokenProvider:
     from sniper.services.ebay_tokens import UserTokenProvider
-    from sniper.settings import token_key_id
     from sniper.token_cipher import TokenCipher
 
     return UserTokenProvider(ebay_links(), TokenCipher(token_key_id()), ebay_client())

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sniper import composition
 from sniper.composition_bids import DeferredBidCanceller
+from sniper.settings import table_names, token_key_id
 
 if TYPE_CHECKING:
     from sniper.services.account_deletion import AccountDeletionService
@@ -24,7 +25,6 @@ def ebay_account_service() -> EbayAccountService:
     """Linking and unlinking; eBay's deletion notices never build it."""
     from sniper.repositories.oauth_states import OAuthStateRepository
     from sniper.services.ebay_accounts import EbayAccountService
-    from sniper.settings import table_names, token_key_id
     from sniper.token_cipher import TokenCipher
 
     return EbayAccountService(

@@ -15,7 +15,7 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sniper.settings import MissingSettingError
+from sniper.settings import MissingSettingError, table_names
 
 if TYPE_CHECKING:
     from sniper.email.postmark import PostmarkSender
@@ -45,7 +45,6 @@ def notification_service() -> NotificationService:
     from sniper.repositories.bids import BidRepository
     from sniper.repositories.users import UsersRepository
     from sniper.services.notifications import NotificationService
-    from sniper.settings import table_names
 
     tables = table_names()
     return NotificationService(

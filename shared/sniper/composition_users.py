@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from sniper.settings import table_names
+from sniper.settings import table_names, tombstone_seconds, user_pool_id
 
 if TYPE_CHECKING:
     from sniper.services.users import Erasable, UserService
@@ -41,7 +41,6 @@ def user_service() -> UserService:
     from sniper.repositories.cognito_users import CognitoUsers
     from sniper.repositories.users import UsersRepository
     from sniper.services.users import UserService
-    from sniper.settings import tombstone_seconds, user_pool_id
 
     return UserService(
         users=UsersRepository(table_names().users),
